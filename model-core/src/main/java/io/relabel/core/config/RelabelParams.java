@@ -1,0 +1,128 @@
+package io.relabel.core.config;
+
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Every setting relabel knows, declared once. Defaults are in {@code conf/relabel.properties}; a test checks the two
+ * agree key for key. Stage records ({@code MlpSettings}, {@code ConsensusSettings}, ...) read these.
+ */
+public final class RelabelParams {
+
+  private static final String COLUMN = "[A-Za-z_][A-Za-z0-9_]*";
+  private static final String COLUMN_WORDS = "a column name (letters, digits, underscore)";
+  private static final String OPTIONAL_COLUMN = "(" + COLUMN + ")?";
+
+  // ---- run
+  public static final Param<Long> SEED = Param.longRange("relabel.seed",
+      "Seed of every random choice; the same seed and input give the same output, local or on a cluster.",
+      0, Long.MAX_VALUE);
+
+  // ---- input contract
+  public static final Param<String> ID_COL = Param.text("relabel.input.idCol",
+      "Column with a unique, non-null row id (integer or string).", COLUMN, COLUMN_WORDS);
+  public static final Param<String> FEATURES_COL = Param.text("relabel.input.featuresCol",
+      "Column with the features: array<float>, array<double> or an MLlib vector, one length for all rows.",
+      COLUMN, COLUMN_WORDS);
+  public static final Param<String> LABEL_COL = Param.text("relabel.input.labelCol",
+      "Column with the given (possibly wrong) label: integer or string; null means unlabeled.", COLUMN, COLUMN_WORDS);
+  public static final Param<String> TRUSTED_COL = Param.text("relabel.input.trustedCol",
+      "Optional boolean column marking rows whose label is verified; used when present, never changed.",
+      OPTIONAL_COLUMN, "empty or " + COLUMN_WORDS);
+  public static final Param<String> SPLIT_COL = Param.text("relabel.input.splitCol",
+      "Optional column naming each row's split; rows of the held-out split are never trained on or changed.",
+      OPTIONAL_COLUMN, "empty or " + COLUMN_WORDS);
+  public static final Param<String> HOLDOUT_SPLIT = Param.text("relabel.input.holdoutSplit",
+      "Value of the split column that marks held-out evaluation rows.", "[^,]+", "a non-empty value");
+  public static final Param<String> TRUE_LABEL_COL = Param.text("relabel.input.trueLabelCol",
+      "Optional column with the true label (evaluation only: never read by training or correction).",
+      OPTIONAL_COLUMN, "empty or " + COLUMN_WORDS);
+  public static final Param<String> CLASSES = Param.text("relabel.input.classes",
+      "Declared class list, comma-separated; a label outside it stops the job. Empty: the labels seen.",
+      "[^,]*(,[^,]+)*", "empty or a comma-separated list of non-empty class names");
+
+  // ---- embeddings
+  public static final Param<Boolean> EMBED_STANDARDIZE = Param.bool("relabel.embed.standardize",
+      "Standardise features to zero mean and unit variance (MLlib StandardScaler) before PCA.");
+  public static final Param<Integer> EMBED_PCA_DIMS = Param.intRange("relabel.embed.pcaDims",
+      "Reduce features to this many principal components with MLlib PCA; 0 keeps the features as they are.",
+      0, 4096);
+
+  // ---- base classifier (DL4J MLP, trained with parameter averaging)
+  public static final Param<Integer> TRAIN_HIDDEN = Param.intRange("relabel.train.hiddenUnits",
+      "Units in each hidden layer of the MLP.", 1, 65536);
+  public static final Param<Integer> TRAIN_LAYERS = Param.intRange("relabel.train.hiddenLayers",
+      "Number of hidden layers of the MLP.", 1, 8);
+  public static final Param<Integer> TRAIN_EPOCHS = Param.intRange("relabel.train.epochs",
+      "Passes over the training rows for each model.", 1, 1000);
+  public static final Param<Integer> TRAIN_BATCH = Param.intRange("relabel.train.batchSize",
+      "Minibatch size per worker.", 1, 1 << 20);
+  public static final Param<Double> TRAIN_LR = Param.doubleRange("relabel.train.learningRate",
+      "Adam learning rate.", 1e-7, 10.0);
+  public static final Param<Double> TRAIN_L2 = Param.doubleRange("relabel.train.l2",
+      "L2 weight decay; it keeps the network from memorising wrong labels.", 0.0, 10.0);
+  public static final Param<Integer> TRAIN_WORKERS = Param.intRange("relabel.train.workers",
+      "Data partitions and parameter-averaging workers; rows go to partitions by a hash of their id, so the"
+          + " result does not depend on the cluster's layout.", 1, 4096);
+  public static final Param<Integer> TRAIN_AVERAGING = Param.intRange("relabel.train.averagingFrequency",
+      "Minibatches each worker fits between two parameter averagings.", 1, 100000);
+
+  // ---- consensus retraining (methods.md section 1)
+  public static final Param<String> CONSENSUS_PREDICT = Param.oneOf("relabel.consensus.predict",
+      "How predicted hard labels are made: out-of-fold (each row by a model that never saw it) or in-sample.",
+      "out-of-fold", "in-sample");
+  public static final Param<Integer> CONSENSUS_FOLDS = Param.intRange("relabel.consensus.folds",
+      "Folds for out-of-fold prediction.", 2, 50);
+  public static final Param<String> CONSENSUS_RETRAIN = Param.oneOf("relabel.consensus.retrain",
+      "Retraining recipe: consensus (rows whose prediction agrees with the given label) or full (all rows,"
+          + " predicted labels).", "consensus", "full");
+
+  // ---- evaluation
+  public static final Param<Boolean> EVAL_CEILING = Param.bool("relabel.eval.ceiling",
+      "When true labels exist, also train a model on them and report its test accuracy (the ceiling).");
+
+  // ---- noise injection (evaluation data only)
+  public static final Param<String> NOISE_TYPE = Param.oneOf("relabel.noise.type",
+      "symmetric: each flipped label moves to a uniformly drawn other class; pair: flips follow relabel.noise.pairs.",
+      "symmetric", "pair");
+  public static final Param<Double> NOISE_RATE = Param.doubleRange("relabel.noise.rate",
+      "Exact share of noisy rows whose label is made wrong (the real error rate).", 0.0, 1.0);
+  public static final Param<String> NOISE_PAIRS = Param.text("relabel.noise.pairs",
+      "Class map for pair noise, 'from:to' comma-separated (Fashion-MNIST: T-shirt<->shirt, pullover<->coat).",
+      "[^,:]+:[^,:]+(,[^,:]+:[^,:]+)*", "a comma-separated list of from:to class pairs");
+  public static final Param<Integer> NOISE_TRUSTED = Param.intRange("relabel.noise.trustedSize",
+      "Rows of the noisy split kept clean and marked trusted (drawn disjointly from the held-out split).",
+      0, Integer.MAX_VALUE);
+  public static final Param<String> NOISE_SPLIT = Param.text("relabel.noise.split",
+      "Value of the split column whose rows get noise (other rows keep their labels).", "[^,]+",
+      "a non-empty value");
+
+  // ---- data
+  public static final Param<String> DATA_DIR = Param.text("relabel.data.dir",
+      "Directory where fetched data sets and demo tables are written.", ".+", "a non-empty path");
+
+  /** All params by key. */
+  public static final Map<String, Param<?>> ALL;
+
+  static {
+    Map<String, Param<?>> all = new TreeMap<>();
+    for (Field f : RelabelParams.class.getDeclaredFields()) {
+      if (Modifier.isStatic(f.getModifiers()) && f.getType() == Param.class) {
+        try {
+          Param<?> p = (Param<?>) f.get(null);
+          if (all.put(p.key(), p) != null) {
+            throw new IllegalStateException("setting declared twice: " + p.key());
+          }
+        } catch (IllegalAccessException e) {
+          throw new IllegalStateException(e);
+        }
+      }
+    }
+    ALL = Collections.unmodifiableMap(all);
+  }
+
+  private RelabelParams() {}
+}

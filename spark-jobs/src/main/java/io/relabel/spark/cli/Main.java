@@ -1,0 +1,38 @@
+package io.relabel.spark.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code relabel <command> [options]}: the entry point of the shaded jar and of spark-submit. */
+@Command(name = "relabel", mixinStandardHelpOptions = true, version = "relabel 0.1.0",
+    description = "Finds and fixes wrong labels in large training tables, on Apache Spark.",
+    subcommands = {FetchCommand.class, InjectNoiseCommand.class, RunCommand.class, DemoCommand.class,
+        CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+  public static void main(String[] args) {
+    System.exit(execute(args));
+  }
+
+  /** Runs a command line and returns its exit code (tests call this instead of {@link #main}). */
+  public static int execute(String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setExecutionExceptionHandler((ex, cmd, parsed) -> {
+      // A user error is one clear line; anything else keeps its stack trace for the bug report.
+      Throwable root = ex;
+      if (root instanceof RelabelException || root instanceof IllegalArgumentException) {
+        cmd.getErr().println("relabel " + cmd.getCommandName() + ": error: " + root.getMessage());
+        return 2;
+      }
+      cmd.getErr().println("relabel " + cmd.getCommandName() + ": failed: " + root);
+      root.printStackTrace(cmd.getErr());
+      return 1;
+    });
+    return cli.execute(args);
+  }
+
+  @Override
+  public void run() {
+    new CommandLine(this).usage(System.out);
+  }
+}
