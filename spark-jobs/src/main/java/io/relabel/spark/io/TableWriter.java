@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.function.LongFunction;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
@@ -65,7 +66,7 @@ public final class TableWriter {
     try {
       LOG.info("output {}: writing to staging directory {}", path, staging);
       table.write().mode(SaveMode.ErrorIfExists).parquet(staging.toString());
-      long rows = spark.read().parquet(staging.toString()).count();
+      long rows = countWritten(spark, t.fs, staging);
       LOG.info("output {}: {} rows written to staging", path, rows);
       Map<String, String> sidecars = sidecarsForRows.apply(rows);
       for (Map.Entry<String, String> e : sidecars.entrySet()) {
@@ -80,6 +81,21 @@ public final class TableWriter {
       deleteQuietly(t.fs, staging);
       throw e;
     }
+  }
+
+  /**
+   * Rows in the freshly written staging directory, from the Parquet footers of its part files. (The files are named
+   * by a glob because Spark warns when asked to read a hidden directory such as the staging one.)
+   */
+  private static long countWritten(SparkSession spark, FileSystem fs, Path staging) {
+    Path parts = new Path(staging, "part-*");
+    FileStatus[] found;
+    try {
+      found = fs.globStatus(parts);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + staging, e);
+    }
+    return found == null || found.length == 0 ? 0 : spark.read().parquet(parts.toString()).count();
   }
 
   /**
