@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Predicate;
 import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.SparseVector;
@@ -112,7 +113,7 @@ public final class InputValidator {
         s.heldOut);
 
     List<String> problems = new ArrayList<>();
-    int featureDim = rowProblems(s, c, trustedPresent, declared, problems);
+    int featureDim = rowProblems(s, c, declared, problems);
     failIfAny(problems);
 
     // ---- pass 2: duplicate ids (a shuffle of the id column only)
@@ -153,7 +154,7 @@ public final class InputValidator {
   }
 
   private static boolean optionalColumn(StructType schema, String name, String key,
-      java.util.function.Predicate<DataType> ok, String accepted) {
+      Predicate<DataType> ok, String accepted) {
     if (name.isEmpty() || !Arrays.asList(schema.fieldNames()).contains(name)) {
       return false;
     }
@@ -194,8 +195,8 @@ public final class InputValidator {
   // ------------------------------------------------------------------------------------------------ row checks
 
   /** Turns the merged summary into messages (in a fixed order); returns the feature dimension. */
-  private static int rowProblems(ValidationSummary s, InputContract c, boolean trustedPresent,
-      List<String> declared, List<String> problems) {
+  private static int rowProblems(ValidationSummary s, InputContract c, List<String> declared,
+      List<String> problems) {
     if (s.rows == 0) {
       problems.add("the input table has no rows");
       return 0;
@@ -262,9 +263,11 @@ public final class InputValidator {
   }
 
   private static String duplicateIds(Dataset<Row> table, String idCol, ValueKind idKind) {
-    Dataset<Row> dup = table.groupBy(functions.col(idCol)).count().where(functions.col("count").gt(1));
-    Row r = dup.agg(functions.count(functions.lit(1)), functions.sum(functions.col("count")),
-        functions.min(functions.struct(functions.col(idCol), functions.col("count")))).first();
+    Dataset<Row> dup = table.groupBy(functions.col(idCol).as("id"))
+        .agg(functions.count(functions.lit(1)).as("n"))
+        .where(functions.col("n").gt(1));
+    Row r = dup.agg(functions.count(functions.lit(1)), functions.sum(functions.col("n")),
+        functions.min(functions.struct(functions.col("id"), functions.col("n")))).first();
     long dupIds = r.getLong(0);
     if (dupIds == 0) {
       LOG.info("validation: ids are unique");

@@ -11,6 +11,7 @@ import io.relabel.spark.cli.Main;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -128,7 +129,7 @@ public final class RunManifest {
         child = new TreeMap<String, Object>();
         node.put(parts[i], child);
       } else if (!(child instanceof Map)) {
-        throw new IllegalArgumentException("metric '" + String.join(".", java.util.Arrays.copyOf(parts, i + 1))
+        throw new IllegalArgumentException("metric '" + String.join(".", Arrays.copyOf(parts, i + 1))
             + "' holds a value, so it cannot hold '" + dottedPath + "'");
       }
       @SuppressWarnings("unchecked")
@@ -220,6 +221,15 @@ public final class RunManifest {
     @SuppressWarnings("unchecked")
     Map<String, Object> copy = (Map<String, Object>) normalize(metrics);
     return copy;
+  }
+
+  /**
+   * The manifest as the sidecar map {@link TableWriter} takes, e.g.
+   * {@code TableWriter.writeAtomically(out, path, overwrite, rows -> manifest.setOutput(path, rows).finish()
+   * .asSidecar())}.
+   */
+  public Map<String, String> asSidecar() {
+    return Map.of(FILE_NAME, toJson());
   }
 
   // ------------------------------------------------------------------------------------------------ JSON

@@ -1,5 +1,7 @@
 package io.relabel.spark.io;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -33,7 +35,7 @@ public record ValidatedInput(Dataset<Row> table, InputContract contract, int fea
 
   public ValidatedInput {
     classes = List.copyOf(classes);
-    classCounts = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(classCounts));
+    classCounts = Collections.unmodifiableMap(new LinkedHashMap<>(classCounts));
   }
 
   public boolean labelIsInteger() {
@@ -57,7 +59,7 @@ public record ValidatedInput(Dataset<Row> table, InputContract contract, int fea
 
   /** Row counts for the run manifest. */
   public Map<String, Long> counts() {
-    Map<String, Long> m = new java.util.LinkedHashMap<>();
+    Map<String, Long> m = new LinkedHashMap<>();
     m.put("rows", rows);
     m.put("labeledRows", labeledRows);
     m.put("trustedRows", trustedRows);

@@ -136,6 +136,36 @@ class TableWriterTest {
   }
 
   @Test
+  void aFailedFinalRenameRestoresTheOldOutput() throws Exception {
+    spark().sparkContext().hadoopConfiguration().set("fs." + FailingRenameFileSystem.SCHEME + ".impl",
+        FailingRenameFileSystem.class.getName());
+    String local = dir.resolve("out").toString();
+    String out = FailingRenameFileSystem.SCHEME + "://" + local;
+    TableWriter.writeAtomically(rows(10), out, false, Map.of("_manifest.json", "old"));
+    Map<String, String> before = snapshot(dir.resolve("out"));
+    FailingRenameFileSystem.refuseRenameOnto = local;
+    try {
+      RelabelException e = assertThrows(RelabelException.class,
+          () -> TableWriter.writeAtomically(rows(20), out, true, Map.of("_manifest.json", "new")));
+      assertTrue(e.getMessage().startsWith("output " + out + ": could not rename "), e.getMessage());
+    } finally {
+      FailingRenameFileSystem.refuseRenameOnto = null;
+    }
+    assertEquals(before, snapshot(dir.resolve("out")));
+    assertEquals(List.of("out"), names(dir));
+  }
+
+  @Test
+  void theManifestTravelsAsASidecarWithTheRowsWritten() throws Exception {
+    String out = dir.resolve("out").toString();
+    RunManifest m = new RunManifest("r", "run", "0.1.0", java.time.Instant.now(), "local[2]", 2, Map.of());
+    TableWriter.writeAtomically(rows(12), out, false, n -> m.setOutput(out, n).finish().asSidecar());
+    RunManifest back = RunManifest.fromJson(Files.readString(dir.resolve("out").resolve(RunManifest.FILE_NAME)));
+    assertEquals(12L, back.outputRows());
+    assertEquals(out, back.outputPath());
+  }
+
+  @Test
   void theInputIsNeverModified() throws Exception {
     String in = dir.resolve("in").toString();
     Tables.standard().row(1L, f(1, 2), 1L).row(2L, f(3, 4), 0L).build().write().parquet(in);
