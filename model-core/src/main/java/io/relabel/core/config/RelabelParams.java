@@ -50,6 +50,9 @@ public final class RelabelParams {
   public static final Param<Integer> EMBED_PCA_DIMS = Param.intRange("relabel.embed.pcaDims",
       "Reduce features to this many principal components with MLlib PCA; 0 keeps the features as they are.",
       0, 4096);
+  public static final Param<Integer> EMBED_FIT_ROWS = Param.intRange("relabel.embed.fitRows",
+      "The scaler and PCA are fitted on a seeded sample of at most this many rows (their cost then does not grow"
+          + " with the table); 0 fits on every row.", 0, Integer.MAX_VALUE);
 
   // ---- base classifier (DL4J MLP, trained with parameter averaging)
   public static final Param<Integer> TRAIN_HIDDEN = Param.intRange("relabel.train.hiddenUnits",

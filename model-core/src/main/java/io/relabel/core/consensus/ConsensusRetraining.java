@@ -3,6 +3,7 @@ package io.relabel.core.consensus;
 import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
 import io.relabel.core.util.RowSeeds;
+import java.io.Serializable;
 
 /**
  * Retraining with predicted hard labels (Das et al., "Retraining with Predicted Hard Labels Provably Increases Model
@@ -19,7 +20,9 @@ import io.relabel.core.util.RowSeeds;
  * are dealt into K folds by a hash of their id and each row's ỹ comes from the model trained on the other K−1 folds,
  * so a memorised wrong label cannot vouch for itself. Trusted rows (verified labels) always train with their own label.
  */
-public record ConsensusRetraining(Predict predict, int folds, Retrain retrain) {
+public record ConsensusRetraining(Predict predict, int folds, Retrain retrain) implements Serializable {
+
+  private static final long serialVersionUID = 1L;
 
   /** Where the predicted hard labels come from. */
   public enum Predict { OUT_OF_FOLD, IN_SAMPLE }

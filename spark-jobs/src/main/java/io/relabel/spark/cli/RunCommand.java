@@ -1,17 +1,57 @@
 package io.relabel.spark.cli;
 
+import io.relabel.core.config.Settings;
+import io.relabel.spark.SparkSessions;
+import io.relabel.spark.stage.RelabelJob;
+import io.relabel.spark.stage.Report;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** TODO: filled in by its owner. */
-@Command(name = "run", mixinStandardHelpOptions = true, description = "TODO")
+/** {@code relabel run}: the pipeline on one input table. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+    description = {"Finds and fixes wrong labels in a Parquet table and writes a corrected copy with an audit.",
+        "Output: every input column plus label_given, label_corrected, label_confidence, label_changed and",
+        "relabel_run_id, with the run manifest as _manifest.json inside; staged, then committed atomically.",
+        "Settings: see conf/relabel.properties (override with --conf FILE or --set key=value)."})
 public final class RunCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
 
+  @Option(names = "--input", required = true, paramLabel = "PATH", description = "Input Parquet table (file or dir).")
+  String input;
+
+  @Option(names = "--output", required = true, paramLabel = "PATH", description = "Output directory (must not exist"
+      + " unless --overwrite).")
+  String output;
+
+  @Option(names = "--overwrite", description = "Replace an existing output (atomically).")
+  boolean overwrite;
+
+  @Option(names = "--manifest", paramLabel = "FILE", description = "Also write the run manifest (JSON) here.")
+  Path manifestCopy;
+
   @Override
-  public Integer call() {
-    throw new UnsupportedOperationException("run is not implemented yet");
+  public Integer call() throws IOException {
+    Settings settings = common.settings();
+    SparkSession spark = SparkSessions.getOrCreate("relabel run", common.master());
+    RelabelJob.Result r = new RelabelJob(spark, settings).run(input, output, overwrite, "run");
+    String json = r.manifest().toJson();
+    if (manifestCopy != null) {
+      Path parent = manifestCopy.toAbsolutePath().getParent();
+      if (parent != null) {
+        Files.createDirectories(parent);
+      }
+      Files.writeString(manifestCopy, json, StandardCharsets.UTF_8);
+    }
+    System.out.print(Report.render(json));
+    System.out.println("output: " + r.outputPath());
+    return 0;
   }
 }

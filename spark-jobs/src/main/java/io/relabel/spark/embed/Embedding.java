@@ -4,18 +4,14 @@ import static org.apache.spark.sql.functions.col;
 
 import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
+import io.relabel.spark.io.FeatureColumns;
 import org.apache.spark.ml.feature.PCA;
 import org.apache.spark.ml.feature.PCAModel;
 import org.apache.spark.ml.feature.StandardScaler;
 import org.apache.spark.ml.feature.StandardScalerModel;
 import org.apache.spark.ml.functions;
-import org.apache.spark.ml.linalg.SQLDataTypes;
-import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.types.ArrayType;
-import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,40 +25,55 @@ public final class Embedding {
   private static final Logger LOG = LoggerFactory.getLogger(Embedding.class);
 
   /** Settings of this stage. */
-  public record Spec(boolean standardize, int pcaDims) {
+  public record Spec(boolean standardize, int pcaDims, int fitRows) {
     public static Spec from(Settings s) {
-      return new Spec(s.get(RelabelParams.EMBED_STANDARDIZE), s.get(RelabelParams.EMBED_PCA_DIMS));
+      return new Spec(s.get(RelabelParams.EMBED_STANDARDIZE), s.get(RelabelParams.EMBED_PCA_DIMS),
+          s.get(RelabelParams.EMBED_FIT_ROWS));
     }
   }
 
   private Embedding() {}
 
   /**
-   * @param fitRows   boolean column: rows the scaler and PCA are fitted on
+   * @param fitCol    boolean column: rows the scaler and PCA may be fitted on
+   * @param uniform   double column, uniform in [0, 1) per row and seeded: draws the fitting sample
    * @param inputDim  the features' length (validated upstream)
    * @return {@code table} plus {@code outCol} (array&lt;float&gt;) and the embedding width
    */
-  public static Result apply(Dataset<Row> table, String featuresCol, int inputDim, String fitRows, Spec spec,
-      String outCol) {
+  public static Result apply(Dataset<Row> table, String featuresCol, int inputDim, String fitCol, String uniform,
+      Spec spec, String outCol) {
     if (!spec.standardize() && (spec.pcaDims() == 0 || spec.pcaDims() >= inputDim)) {
       if (spec.pcaDims() >= inputDim) {
         LOG.info("PCA to {} dims skipped: the features have only {}", spec.pcaDims(), inputDim);
       }
-      return new Result(table.withColumn(outCol, asFloatArray(table, featuresCol)), inputDim);
+      return new Result(FeatureColumns.toFloatArray(table, featuresCol, outCol), inputDim);
     }
     String vec = "_embed_vec";
-    Dataset<Row> t = table.withColumn(vec, asVector(table, featuresCol));
+    Dataset<Row> t = FeatureColumns.toMlVector(table, featuresCol, vec);
+    Dataset<Row> fit = t.filter(col(fitCol));
+    if (spec.fitRows() > 0) {
+      long n = fit.count();
+      if (n > spec.fitRows()) {
+        // A seeded Bernoulli sample of the expected size: no global sort, the same rows on any layout.
+        fit = fit.filter(col(uniform).lt((double) spec.fitRows() / n));
+        LOG.info("fitting on a sample of about {} of {} rows", spec.fitRows(), n);
+      }
+    }
+    fit = fit.select(vec).cache();
     String current = vec;
     if (spec.standardize()) {
       StandardScalerModel scaler = new StandardScaler().setInputCol(current).setOutputCol("_embed_std")
-          .setWithMean(true).setWithStd(true).fit(t.filter(col(fitRows)));
+          .setWithMean(true).setWithStd(true).fit(fit);
       t = scaler.transform(t).drop(current);
+      Dataset<Row> scaled = scaler.transform(fit).select("_embed_std").cache();
+      fit.unpersist(false);
+      fit = scaled;
       current = "_embed_std";
     }
     int dim = inputDim;
     if (spec.pcaDims() > 0 && spec.pcaDims() < inputDim) {
       PCAModel pca = new PCA().setInputCol(current).setOutputCol("_embed_pca").setK(spec.pcaDims())
-          .fit(t.filter(col(fitRows)));
+          .fit(fit);
       double explained = 0;
       for (double v : pca.explainedVariance().toArray()) {
         explained += v;
@@ -73,29 +84,11 @@ public final class Embedding {
       current = "_embed_pca";
       dim = spec.pcaDims();
     }
+    fit.unpersist(false);
     t = t.withColumn(outCol, functions.vector_to_array(col(current), "float32")).drop(current);
     return new Result(t, dim);
   }
 
   /** The embedded table and its width. */
   public record Result(Dataset<Row> table, int dim) {}
-
-  static Column asVector(Dataset<Row> t, String c) {
-    DataType type = t.schema().apply(c).dataType();
-    if (type.equals(SQLDataTypes.VectorType())) {
-      return col(c);
-    }
-    return functions.array_to_vector(col(c));
-  }
-
-  static Column asFloatArray(Dataset<Row> t, String c) {
-    DataType type = t.schema().apply(c).dataType();
-    if (type.equals(SQLDataTypes.VectorType())) {
-      return functions.vector_to_array(col(c), "float32");
-    }
-    if (type instanceof ArrayType a && a.elementType().equals(DataTypes.FloatType)) {
-      return col(c);
-    }
-    return col(c).cast(DataTypes.createArrayType(DataTypes.FloatType));
-  }
 }

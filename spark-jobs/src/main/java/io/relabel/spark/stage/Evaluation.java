@@ -1,0 +1,89 @@
+package io.relabel.spark.stage;
+
+import static io.relabel.spark.stage.RelabelJob.HOLDOUT;
+import static io.relabel.spark.stage.RelabelJob.P_BASE;
+import static io.relabel.spark.stage.RelabelJob.P_CEIL;
+import static io.relabel.spark.stage.RelabelJob.P_FINAL;
+import static io.relabel.spark.stage.RelabelJob.P_OOF;
+import static io.relabel.spark.stage.RelabelJob.RETRAIN;
+import static io.relabel.spark.stage.RelabelJob.TRUSTED;
+import static io.relabel.spark.stage.RelabelJob.TRUTH;
+import static io.relabel.spark.stage.RelabelJob.Y;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.sum;
+import static org.apache.spark.sql.functions.when;
+
+import io.relabel.core.metrics.LabelCounts;
+import io.relabel.spark.io.RunManifest;
+import java.util.Collections;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+
+/**
+ * Scores a run against the true labels (a column the pipeline itself never reads): label accuracy before and after
+ * correction on the training rows, precision and recall of the changes against the truly wrong labels, the consensus
+ * set's size and purity, and test accuracy of the baseline, the retrained model and the ceiling on held-out rows.
+ * Counts are made per partition and merged; no row reaches the driver.
+ */
+final class Evaluation {
+
+  private Evaluation() {}
+
+  static void evaluate(Dataset<Row> scored, boolean hasCeiling, RunManifest manifest) {
+    Column train = not(col(HOLDOUT)).and(col(Y).isNotNull()).and(col(TRUTH).isNotNull());
+    LabelCounts counts = scored.filter(train)
+        .select(col(Y), col(Decision.CORRECTED_INDEX), col(TRUTH))
+        .toJavaRDD()
+        .mapPartitions(it -> {
+          LabelCounts c = new LabelCounts();
+          while (it.hasNext()) {
+            Row r = it.next();
+            c.add(r.getInt(0), r.getInt(1), r.getInt(2));
+          }
+          return Collections.singletonList(c).iterator();
+        })
+        .fold(new LabelCounts(), LabelCounts::merge);
+    if (counts.rows > 0) {
+      manifest.putMetric("eval.train.rows", counts.rows);
+      manifest.putMetric("eval.train.wrongGiven", counts.wrong);
+      manifest.putMetric("eval.train.noiseRate", 1 - counts.givenAccuracy());
+      manifest.putMetric("eval.train.givenAccuracy", counts.givenAccuracy());
+      manifest.putMetric("eval.train.correctedAccuracy", counts.correctedAccuracy());
+      manifest.putMetric("eval.train.changed", counts.changed);
+      manifest.putMetric("eval.train.changePrecision", counts.changePrecision());
+      manifest.putMetric("eval.train.changeRecall", counts.changeRecall());
+    }
+
+    Column testRow = col(HOLDOUT).and(col(TRUTH).isNotNull());
+    Column inS = not(col(HOLDOUT)).and(not(col(TRUSTED))).and(col(RETRAIN).geq(0));
+    Row agg = scored.agg(
+        sum(when(testRow, 1).otherwise(0)),
+        sum(when(testRow.and(RelabelJob.argmax(col(P_BASE)).equalTo(col(TRUTH))), 1).otherwise(0)),
+        sum(when(testRow.and(RelabelJob.argmax(col(P_FINAL)).equalTo(col(TRUTH))), 1).otherwise(0)),
+        hasCeiling ? sum(when(testRow.and(RelabelJob.argmax(col(P_CEIL)).equalTo(col(TRUTH))), 1).otherwise(0))
+            : count(col(HOLDOUT)).multiply(0),
+        sum(when(inS.and(col(TRUTH).isNotNull()), 1).otherwise(0)),
+        sum(when(inS.and(col(RETRAIN).equalTo(col(TRUTH))), 1).otherwise(0)),
+        sum(when(train.and(col(P_OOF).isNotNull()), 1).otherwise(0)),
+        sum(when(train.and(RelabelJob.argmax(col(P_OOF)).equalTo(col(TRUTH))), 1).otherwise(0))
+    ).first();
+    long test = agg.getLong(0);
+    if (test > 0) {
+      manifest.putMetric("eval.test.rows", test);
+      manifest.putMetric("eval.test.baselineAccuracy", (double) agg.getLong(1) / test);
+      manifest.putMetric("eval.test.retrainedAccuracy", (double) agg.getLong(2) / test);
+      if (hasCeiling) {
+        manifest.putMetric("eval.test.ceilingAccuracy", (double) agg.getLong(3) / test);
+      }
+    }
+    if (agg.getLong(4) > 0) {
+      manifest.putMetric("eval.consensus.labelAccuracyInS", (double) agg.getLong(5) / agg.getLong(4));
+    }
+    if (agg.getLong(6) > 0) {
+      manifest.putMetric("eval.train.predictedLabelAccuracy", (double) agg.getLong(7) / agg.getLong(6));
+    }
+  }
+}

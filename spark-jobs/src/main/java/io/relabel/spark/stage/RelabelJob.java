@@ -1,0 +1,322 @@
+package io.relabel.spark.stage;
+
+import static org.apache.spark.sql.functions.coalesce;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
+import static org.apache.spark.sql.functions.not;
+import static org.apache.spark.sql.functions.udf;
+import static org.apache.spark.sql.functions.when;
+
+import io.relabel.core.config.RelabelParams;
+import io.relabel.core.config.Settings;
+import io.relabel.core.consensus.ConsensusRetraining;
+import io.relabel.core.model.MlpModel;
+import io.relabel.core.model.MlpSpec;
+import io.relabel.core.util.RowSeeds;
+import io.relabel.spark.cli.RelabelException;
+import io.relabel.spark.embed.Embedding;
+import io.relabel.spark.io.InputContract;
+import io.relabel.spark.io.InputReader;
+import io.relabel.spark.io.InputValidator;
+import io.relabel.spark.io.RunManifest;
+import io.relabel.spark.io.TableWriter;
+import io.relabel.spark.io.ValidatedInput;
+import io.relabel.spark.train.MlpTrainer;
+import io.relabel.spark.train.Scoring;
+import io.relabel.spark.train.Scoring.Chooser;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One relabel run: read and validate the input, embed, cross-fit the base classifier, form the consensus set,
+ * retrain, predict the corrected label of every row, evaluate against true labels when the table has them, and
+ * commit the output table with its manifest atomically. Every step is a named, timed stage over partitions; only
+ * models, class lists and counts reach the driver.
+ */
+public final class RelabelJob {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RelabelJob.class);
+
+  /** Columns relabel adds to every input row. */
+  public static final List<String> OUTPUT_COLUMNS =
+      List.of("label_given", "label_corrected", "label_confidence", "label_changed", "relabel_run_id");
+
+  // internal columns, dropped before the write
+  static final String KEY = "_rl_key";
+  static final String UNIFORM = "_rl_u";
+  static final String Y = "_rl_y";
+  static final String TRUTH = "_rl_truth";
+  static final String TRUSTED = "_rl_trusted";
+  static final String HOLDOUT = "_rl_holdout";
+  static final String TRAINABLE = "_rl_trainable";
+  static final String FOLD = "_rl_fold";
+  static final String X = "_rl_x";
+  static final String P_OOF = "_rl_p_oof";
+  static final String P_BASE = "_rl_p_base";
+  static final String P_FINAL = "_rl_p_final";
+  static final String P_CEIL = "_rl_p_ceil";
+  static final String RETRAIN = "_rl_retrain";
+
+  /** What a run produced: its id, the committed output path and the manifest (metrics included). */
+  public record Result(String runId, String outputPath, RunManifest manifest) {}
+
+  private final SparkSession spark;
+  private final Settings settings;
+
+  public RelabelJob(SparkSession spark, Settings settings) {
+    this.spark = spark;
+    this.settings = settings;
+  }
+
+  public Result run(String inputPath, String outputPath, boolean overwrite, String command) {
+    long seed = settings.get(RelabelParams.SEED);
+    int workers = settings.get(RelabelParams.TRAIN_WORKERS);
+    RunManifest manifest = RunManifest.start(command, spark, settings);
+    String runId = manifest.runId();
+    TableWriter.checkWritable(spark, outputPath, overwrite);
+    Dataset<Row> table = InputReader.read(spark, inputPath);
+    InputContract declared = InputContract.from(settings);
+    List<String> columns = List.of(table.columns());
+    boolean hasTruth = !declared.trueLabelCol().isEmpty() && columns.contains(declared.trueLabelCol());
+    boolean hasSplit = !declared.splitCol().isEmpty() && columns.contains(declared.splitCol());
+    boolean withCeiling = hasTruth && settings.get(RelabelParams.EVAL_CEILING);
+    Stages stages = new Stages(spark, manifest, 6 + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
+
+    // 1. validate: every bad-input case stops here, before any work or write
+    ValidatedInput in = stages.run("validate", 0, () -> {
+      for (String c : OUTPUT_COLUMNS) {
+        if (List.of(table.columns()).contains(c)) {
+          throw new RelabelException("input column " + c + " is one relabel writes (output of an earlier run?);"
+              + " rename or drop it");
+        }
+      }
+      ValidatedInput v = InputValidator.validate(table, declared);
+      Stages.rowsOut(v.rows());
+      return v;
+    });
+    manifest.setInput(inputPath, in.counts());
+    InputContract contract = in.contract();
+    List<String> classes = in.classes();
+    int nClasses = classes.size();
+    if (nClasses < 2) {
+      throw new RelabelException("column " + contract.labelCol() + " has " + nClasses
+          + " class(es) " + classes + "; at least 2 are needed");
+    }
+    String[] classNames = classes.toArray(new String[0]);
+
+    // 2. canonical layout + embed
+    Dataset<Row> canonical = canonicalize(in, classes, seed, workers);
+    Embedding.Spec embedSpec = Embedding.Spec.from(settings);
+    Embedding.Result embedded = stages.run("embed", in.rows(), () -> {
+      Embedding.Result r = Embedding.apply(canonical, contract.featuresCol(), in.featureDim(), TRAINABLE, UNIFORM,
+          embedSpec, X);
+      Stages.rowsOut(in.rows());
+      return r;
+    });
+    Dataset<Row> work = embedded.table().persist(StorageLevel.MEMORY_AND_DISK());
+    int dim = embedded.dim();
+    long trainable = work.filter(col(TRAINABLE)).count();
+    if (trainable == 0) {
+      throw new RelabelException("no labeled rows outside the held-out split to train on (column "
+          + contract.labelCol() + ")");
+    }
+
+    MlpSpec mlp = MlpSpec.from(settings);
+    MlpTrainer trainer = new MlpTrainer(mlp, workers, settings.get(RelabelParams.TRAIN_AVERAGING));
+    ConsensusRetraining consensus = ConsensusRetraining.from(settings);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+
+    // 3. predicted hard labels: K fold models (out-of-fold) and the baseline on all given labels
+    Dataset<Row> trainRows = work.filter(col(TRAINABLE));
+    Dataset<Row> predicted = stages.run("cross-fit", trainable, () -> {
+      MlpModel baseline = trainer.fit(trainRows, X, Y, dim, nClasses, seed, "baseline");
+      MlpModel[] models;
+      Chooser chooser;
+      if (consensus.predict() == ConsensusRetraining.Predict.OUT_OF_FOLD) {
+        models = new MlpModel[consensus.folds()];
+        for (int k = 0; k < models.length; k++) {
+          models[k] = trainer.fit(trainRows.filter(col(FOLD).notEqual(k)), X, Y, dim, nClasses,
+              RowSeeds.mix(seed + k + 1), "fold " + (k + 1) + "/" + models.length);
+        }
+        chooser = Chooser.byColumn(FOLD);
+      } else {
+        models = new MlpModel[] {baseline};
+        chooser = Chooser.always(0);
+      }
+      Broadcast<MlpModel[]> oof = jsc.broadcast(models);
+      Broadcast<MlpModel[]> base = jsc.broadcast(new MlpModel[] {baseline});
+      Dataset<Row> p = Scoring.score(work, X, oof, chooser, TRAINABLE, P_OOF);
+      p = Scoring.score(p, X, base, Chooser.always(0), HOLDOUT, P_BASE);
+      p = p.withColumn(RETRAIN, retrainLabel(consensus).apply(col(Y), argmax(col(P_OOF)), col(TRUSTED)));
+      Dataset<Row> cached = p.persist(StorageLevel.MEMORY_AND_DISK());
+      Stages.rowsOut(cached.count());
+      return cached;
+    });
+    work.unpersist(false);
+
+    // 4. retrain on the consensus set (or on all rows with predicted labels)
+    Dataset<Row> retrainRows = predicted.filter(col(TRAINABLE).and(col(RETRAIN).geq(0)));
+    long retrainCount = retrainRows.count();
+    MlpModel finalModel = stages.run("retrain", retrainCount, () -> {
+      MlpModel m = trainer.fit(retrainRows, X, RETRAIN, dim, nClasses, RowSeeds.mix(seed ^ 0x5eedL), "retrained");
+      Stages.rowsOut(retrainCount);
+      return m;
+    });
+    manifest.putMetric("consensus.retrainRows", retrainCount);
+    manifest.putMetric("consensus.trainableRows", trainable);
+    manifest.putMetric("consensus.share", (double) retrainCount / trainable);
+
+    // 5. the ceiling: the same recipe on the true labels (evaluation only)
+    boolean evaluate = in.trueLabelPresent();
+    MlpModel ceiling = null;
+    if (withCeiling) {
+      Dataset<Row> truthRows = predicted.filter(not(col(HOLDOUT)).and(col(TRUTH).isNotNull()));
+      long n = truthRows.count();
+      ceiling = stages.run("ceiling", n, () -> {
+        MlpModel m = trainer.fit(truthRows, X, TRUTH, dim, nClasses, seed, "ceiling (true labels)");
+        Stages.rowsOut(n);
+        return m;
+      });
+    }
+
+    // 6. corrected label and confidence for every row
+    MlpModel ceilingModel = ceiling;
+    Dataset<Row> scored = stages.run("correct", in.rows(), () -> {
+      Dataset<Row> s = Scoring.score(predicted, X, jsc.broadcast(new MlpModel[] {finalModel}), Chooser.always(0),
+          null, P_FINAL);
+      if (ceilingModel != null) {
+        s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {ceilingModel}), Chooser.always(0), HOLDOUT, P_CEIL);
+      }
+      s = Decision.apply(s, contract.labelCol(), labelType(in.table(), contract.labelCol()), classNames, runId);
+      Dataset<Row> cached = s.persist(StorageLevel.MEMORY_AND_DISK());
+      Stages.rowsOut(cached.count());
+      return cached;
+    });
+    predicted.unpersist(false);
+
+    // 7. evaluation against the true labels
+    if (hasTruth || hasSplit) {
+      stages.run("evaluate", in.rows(), () -> {
+        Evaluation.evaluate(scored, ceilingModel != null, manifest);
+        Stages.rowsOut(in.rows());
+        return null;
+      });
+    }
+
+    // 8. commit output + manifest atomically
+    List<Column> out = new ArrayList<>();
+    for (String c : in.table().columns()) {
+      out.add(col(c));
+    }
+    for (String c : OUTPUT_COLUMNS) {
+      out.add(col(c));
+    }
+    Dataset<Row> output = scored.select(out.toArray(new Column[0]));
+    stages.run("write", in.rows(), () -> {
+      // The manifest travels inside the table, so it is complete up to (not including) this stage.
+      long written = TableWriter.writeAtomically(output, outputPath, overwrite, rows -> {
+        manifest.setOutput(outputPath, rows);
+        manifest.finish();
+        return Map.of(RunManifest.FILE_NAME, manifest.toJson());
+      });
+      Stages.rowsOut(written);
+      return null;
+    });
+    scored.unpersist(false);
+    LOG.info("run {} committed {} rows to {}", runId, in.rows(), outputPath);
+    return new Result(runId, outputPath, manifest);
+  }
+
+  /**
+   * Adds the internal columns (class index, truth index, flags, fold, ordering key) and lays the rows out in
+   * {@code workers} partitions by a hash of the row id, sorted by a per-row key. Every later stage, and the order in
+   * which rows meet the optimiser, then depends only on the ids and the seed, not on how the input was split.
+   */
+  Dataset<Row> canonicalize(ValidatedInput in, List<String> classes, long seed, int workers) {
+    InputContract c = in.contract();
+    Dataset<Row> t = in.table();
+    Map<String, Integer> index = new HashMap<>();
+    for (int i = 0; i < classes.size(); i++) {
+      index.put(classes.get(i), i);
+    }
+    UserDefinedFunction toIndex = udf((UDF1<Object, Integer>) v -> v == null ? null : index.get(String.valueOf(v)),
+        DataTypes.IntegerType);
+    UserDefinedFunction key = udf((UDF1<Object, Long>) id -> RowSeeds.bits(seed, "order", id, 0),
+        DataTypes.LongType);
+    ConsensusRetraining consensus = ConsensusRetraining.from(settings);
+    UserDefinedFunction uniform = udf((UDF1<Object, Double>) id -> RowSeeds.uniform(seed, "sample", id, 0),
+        DataTypes.DoubleType);
+    UserDefinedFunction fold = udf((UDF1<Object, Integer>) id -> consensus.foldOf(seed, id), DataTypes.IntegerType);
+
+    Column trusted = in.trustedPresent() ? coalesce(col(c.trustedCol()), lit(false)) : lit(false);
+    Column holdout = in.splitPresent() ? coalesce(col(c.splitCol()).equalTo(lit(c.holdoutSplit())), lit(false))
+        : lit(false);
+    t = t.withColumn(Y, toIndex.apply(col(c.labelCol())))
+        .withColumn(TRUSTED, trusted)
+        .withColumn(HOLDOUT, holdout)
+        .withColumn(TRAINABLE, not(col(HOLDOUT)).and(col(Y).isNotNull()))
+        .withColumn(FOLD, fold.apply(col(c.idCol())))
+        .withColumn(KEY, key.apply(col(c.idCol())))
+        .withColumn(UNIFORM, uniform.apply(col(c.idCol())));
+    if (in.trueLabelPresent()) {
+      t = t.withColumn(TRUTH, toIndex.apply(col(c.trueLabelCol())));
+    } else {
+      // Held-out rows are evaluation rows: their given labels are taken as true.
+      t = t.withColumn(TRUTH, when(col(HOLDOUT), col(Y)).otherwise(lit(null).cast(DataTypes.IntegerType)));
+    }
+    return t.repartition(workers, col(KEY)).sortWithinPartitions(KEY);
+  }
+
+  static UserDefinedFunction argmaxUdf() {
+    return udf((UDF1<scala.collection.Seq<Float>, Integer>) p -> {
+      if (p == null) {
+        return null;
+      }
+      int best = 0;
+      for (int i = 1; i < p.length(); i++) {
+        if (p.apply(i) > p.apply(best)) {
+          best = i;
+        }
+      }
+      return best;
+    }, DataTypes.IntegerType);
+  }
+
+  static Column argmax(Column probs) {
+    return argmaxUdf().apply(probs);
+  }
+
+  private static UserDefinedFunction retrainLabel(ConsensusRetraining consensus) {
+    return udf((org.apache.spark.sql.api.java.UDF3<Integer, Integer, Boolean, Integer>) (given, pred, trusted) -> {
+      if (given == null || pred == null) {
+        return -1;
+      }
+      return consensus.retrainLabel(given, pred, trusted != null && trusted);
+    }, DataTypes.IntegerType);
+  }
+
+  /** Label type helper for the decision: the corrected label keeps the input label's type. */
+  static DataType labelType(Dataset<Row> t, String labelCol) {
+    return t.schema().apply(labelCol).dataType();
+  }
+
+  static Map<String, Object> orderedMap() {
+    return new LinkedHashMap<>();
+  }
+}

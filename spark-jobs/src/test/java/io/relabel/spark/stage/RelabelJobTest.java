@@ -1,0 +1,160 @@
+package io.relabel.spark.stage;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.relabel.core.config.Settings;
+import io.relabel.core.util.RowSeeds;
+import io.relabel.spark.SparkTestSession;
+import io.relabel.spark.cli.RelabelException;
+import io.relabel.spark.io.RunManifest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The whole job on a small synthetic table: 4 Gaussian classes in 12-d, 30% of the training labels flipped. */
+@Tag("spark")
+class RelabelJobTest {
+
+  @TempDir static Path dir;
+  static String input;
+
+  static final Map<String, String> FAST = Map.of(
+      "relabel.train.epochs", "8",
+      "relabel.train.hiddenUnits", "32",
+      "relabel.train.batchSize", "64",
+      "relabel.train.averagingFrequency", "10",
+      "relabel.embed.pcaDims", "0",
+      "relabel.consensus.folds", "3");
+
+  @BeforeAll
+  static void writeInput() {
+    SparkSession spark = SparkTestSession.get();
+    Random r = new Random(17);
+    int classes = 4;
+    int dim = 12;
+    double[][] centers = new double[classes][dim];
+    for (double[] c : centers) {
+      for (int j = 0; j < dim; j++) {
+        c[j] = r.nextGaussian() * 1.5;
+      }
+    }
+    List<Row> rows = new ArrayList<>();
+    for (long id = 0; id < 2400; id++) {
+      int y = (int) (id % classes);
+      float[] x = new float[dim];
+      for (int j = 0; j < dim; j++) {
+        x[j] = (float) (centers[y][j] + r.nextGaussian());
+      }
+      boolean test = id % 6 == 0;
+      boolean trusted = !test && id % 50 == 1;
+      int given = y;
+      if (!test && !trusted && RowSeeds.uniform(5, "t", id, 0) < 0.3) {
+        given = (y + 1 + RowSeeds.uniformInt(5, "t", id, 1, classes - 1)) % classes;
+      }
+      rows.add(RowFactory.create(id, x, given, y, trusted, test ? "test" : "train", "row" + id));
+    }
+    StructType schema = new StructType()
+        .add("id", DataTypes.LongType)
+        .add("features", DataTypes.createArrayType(DataTypes.FloatType))
+        .add("label", DataTypes.IntegerType)
+        .add("label_true", DataTypes.IntegerType)
+        .add("trusted", DataTypes.BooleanType)
+        .add("split", DataTypes.StringType)
+        .add("note", DataTypes.StringType);
+    input = dir.resolve("in").toString();
+    spark.createDataFrame(rows, schema).repartition(3).write().parquet(input);
+  }
+
+  static RelabelJob.Result run(String out, Map<String, String> extra) {
+    Settings s = Settings.defaults().with(FAST).with(extra);
+    return new RelabelJob(SparkTestSession.get(), s).run(input, out, false, "test");
+  }
+
+  @Test
+  void correctsLabelsKeepsTrustedAndHeldOutRowsAndPassesColumnsThrough() throws Exception {
+    String out = dir.resolve("out1").toString();
+    RelabelJob.Result r = run(out, Map.of());
+    SparkSession spark = SparkTestSession.get();
+    Dataset<Row> o = spark.read().parquet(out);
+    assertEquals(2400, o.count());
+    for (String c : List.of("id", "features", "label", "label_true", "trusted", "split", "note", "label_given",
+        "label_corrected", "label_confidence", "label_changed", "relabel_run_id")) {
+      assertTrue(List.of(o.columns()).contains(c), "missing output column " + c);
+    }
+    assertEquals(o.columns().length, 12, "internal columns must not leak: " + String.join(",", o.columns()));
+    assertEquals(0, o.filter(col("trusted").or(col("split").equalTo("test")).and(col("label_changed"))).count());
+    assertEquals(0, o.filter(col("label_given").notEqual(col("label"))).count());
+    assertEquals(0, o.filter(col("label_confidence").lt(0).or(col("label_confidence").gt(1))).count());
+
+    RunManifest m = RunManifest.fromJson(Files.readString(Path.of(out, RunManifest.FILE_NAME)));
+    double given = ((Number) m.getMetric("eval.train.givenAccuracy")).doubleValue();
+    double corrected = ((Number) m.getMetric("eval.train.correctedAccuracy")).doubleValue();
+    assertTrue(given < 0.75, "given accuracy " + given);
+    assertTrue(corrected > given + 0.15, "corrected " + corrected + " vs given " + given);
+    assertTrue(((Number) m.getMetric("eval.test.retrainedAccuracy")).doubleValue() > 0.85);
+    assertTrue(((Number) m.getMetric("eval.train.changePrecision")).doubleValue() > 0.8);
+    assertEquals(r.runId(), o.select("relabel_run_id").first().getString(0));
+    List<String> stages = List.of("validate", "embed", "cross-fit", "retrain", "ceiling", "correct", "evaluate");
+    assertEquals(stages, m.stages().stream().map(RunManifest.StageRecord::name).toList());
+    assertEquals(2400L, m.outputRows());
+    List<String> all = new ArrayList<>(stages);
+    all.add("write");
+    assertEquals(all, r.manifest().stages().stream().map(RunManifest.StageRecord::name).toList());
+  }
+
+  @Test
+  void sameSeedSameLabelsWhateverTheInputPartitioning() {
+    SparkSession spark = SparkTestSession.get();
+    String a = dir.resolve("det-a").toString();
+    String b = dir.resolve("det-b").toString();
+    run(a, Map.of("relabel.consensus.predict", "in-sample"));
+    // the same rows, laid out in one file instead of three
+    String single = dir.resolve("in-single").toString();
+    spark.read().parquet(input).coalesce(1).write().parquet(single);
+    Settings s = Settings.defaults().with(FAST).with(Map.of("relabel.consensus.predict", "in-sample"));
+    new RelabelJob(spark, s).run(single, b, false, "test");
+    Dataset<Row> left = spark.read().parquet(a).select("id", "label_corrected", "label_confidence");
+    Dataset<Row> right = spark.read().parquet(b).select("id", "label_corrected", "label_confidence");
+    assertEquals(0, left.except(right).count());
+    assertEquals(2400, left.join(right, "id").count());
+  }
+
+  @Test
+  void existingOutputIsRefusedBeforeAnyWork() {
+    String out = dir.resolve("exists").toString();
+    assertTrue(dir.resolve("exists").toFile().mkdirs());
+    RelabelException e = assertThrows(RelabelException.class, () -> run(out, Map.of()));
+    assertTrue(e.getMessage().contains("exists"), e.getMessage());
+  }
+
+  @Test
+  void badInputStopsBeforeAnythingIsWritten() {
+    SparkSession spark = SparkTestSession.get();
+    String bad = dir.resolve("bad").toString();
+    spark.read().parquet(input).withColumn("id", col("id").mod(100)).write().parquet(bad);
+    String out = dir.resolve("bad-out").toString();
+    Settings s = Settings.defaults().with(FAST);
+    RelabelException e = assertThrows(RelabelException.class,
+        () -> new RelabelJob(spark, s).run(bad, out, false, "test"));
+    assertEquals("column 'id' must be unique, but 100 ids occur more than once (2400 rows in all); the first is id 0,"
+        + " which occurs 24 times", e.getMessage());
+    assertFalse(Files.exists(Path.of(out)));
+  }
+}
