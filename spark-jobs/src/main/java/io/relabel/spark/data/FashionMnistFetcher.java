@@ -18,10 +18,16 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Spliterator;
+import java.util.Spliterators;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import java.util.stream.StreamSupport;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -39,9 +45,9 @@ import org.slf4j.LoggerFactory;
  * <p>It is relabel's benchmark because it is real, small enough to run on a laptop, and its classes are confusable
  * in known pairs (T-shirt and shirt, pullover and coat), which makes pair noise meaningful. The files come from
  * Debian's {@code dataset-fashion-mnist} package via {@link DebianPackage}, or from a directory the user filled by
- * hand. The IDX files are read on the driver (they are local files, 55 MB of bytes in all) and travel to the
- * executors as raw bytes in chunks of {@value #CHUNK_ROWS} rows, small enough that no task is oversized; each
- * executor expands its chunk into rows, so the driver never holds the float table.
+ * hand. The IDX files are read on the driver (they are local files, 55 MB of bytes in all) and reach the executors
+ * as raw bytes in one broadcast, so tasks stay small; each of the {@value #OUTPUT_FILES} tasks expands its share of
+ * {@value #CHUNK_ROWS}-row chunks into rows, so the driver never holds the float table (four times larger).
  */
 public final class FashionMnistFetcher implements DatasetFetcher {
 
@@ -118,15 +124,19 @@ public final class FashionMnistFetcher implements DatasetFetcher {
     LOG.info("read {} train and {} test images in {} s", train, test, seconds(t0));
 
     SparkSession session = spark.get();
-    JavaRDD<Row> rows = JavaSparkContext.fromSparkContext(session.sparkContext())
-        .parallelize(chunks, Math.max(1, chunks.size()))
-        .flatMap(Chunk::rows);
-    Dataset<Row> df = session.createDataFrame(rows, SCHEMA).coalesce(Math.min(OUTPUT_FILES, Math.max(1,
-        chunks.size())));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(session.sparkContext());
+    Broadcast<List<Chunk>> shared = jsc.broadcast(chunks);
+    int parts = Math.max(1, Math.min(OUTPUT_FILES, chunks.size()));
+    int numChunks = chunks.size();
+    JavaRDD<Row> rows = jsc.parallelize(IntStream.range(0, parts).boxed().collect(Collectors.toList()), parts)
+        .flatMap(p -> rowsOf(shared.value(), (int) ((long) numChunks * p / parts),
+            (int) ((long) numChunks * (p + 1) / parts)));
+    Dataset<Row> df = session.createDataFrame(rows, SCHEMA);
     Map<String, Long> perSplit = new LinkedHashMap<>();
     perSplit.put("train", (long) train);
     perSplit.put("test", (long) test);
     TableWriter.writeAtomically(df, table, request.force(), Map.of("_dataset.json", sidecar(source, perSplit)));
+    shared.destroy();
     LOG.info("wrote {} rows ({} train, {} test) to {} in {} s", train + test, train, test, table, seconds(t0));
     return new Result(table, false, perSplit, source);
   }
@@ -243,7 +253,13 @@ public final class FashionMnistFetcher implements DatasetFetcher {
     return String.format("%.1f", (System.nanoTime() - t0) / 1e9);
   }
 
-  /** Consecutive rows of one split as raw bytes: what a task carries to an executor. */
+  /** The rows of chunks [from, to), made on an executor. */
+  private static Iterator<Row> rowsOf(List<Chunk> chunks, int from, int to) {
+    return chunks.subList(from, to).stream().flatMap(c -> StreamSupport.stream(
+        Spliterators.spliteratorUnknownSize(c.rows(), Spliterator.ORDERED), false)).iterator();
+  }
+
+  /** Consecutive rows of one split as raw bytes, as the driver read them. */
   static final class Chunk implements Serializable {
     private static final long serialVersionUID = 1L;
     final long firstId;
