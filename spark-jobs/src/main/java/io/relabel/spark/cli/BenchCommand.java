@@ -1,0 +1,170 @@
+package io.relabel.spark.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.relabel.core.config.Settings;
+import io.relabel.spark.SparkSessions;
+import io.relabel.spark.stage.RelabelJob;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.sql.SparkSession;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code relabel bench}: the demo at several noise settings on the full Fashion-MNIST training split, in one JVM,
+ * written as JSON (every run's manifest included) and as a markdown table. A benchmark, not a test: it asserts
+ * nothing and its figures are whatever this machine measured.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+    description = {"Runs the demo at 20%, 40% and 60% symmetric noise and 40% pair noise (T-shirt<->shirt,",
+        "pullover<->coat) and writes bench results as JSON and markdown under --out."})
+public final class BenchCommand implements Callable<Integer> {
+
+  @Mixin CommonOptions common;
+
+  @Option(names = "--out", paramLabel = "DIR", description = "Where results go (default bench/results).")
+  Path out = Path.of("bench", "results");
+
+  @Option(names = "--settings", split = ";", paramLabel = "TYPE:RATE",
+      description = "Noise settings to run, ';'-separated (default symmetric:0.2;symmetric:0.4;symmetric:0.6;"
+          + "pair:0.4).")
+  List<String> cases = List.of("symmetric:0.2", "symmetric:0.4", "symmetric:0.6", "pair:0.4");
+
+  @Option(names = "--from", paramLabel = "DIR", description = "Fashion-MNIST IDX files in DIR instead of apt.")
+  Path fromDir;
+
+  @Override
+  public Integer call() throws IOException {
+    Settings base = common.settings();
+    SparkSession spark = SparkSessions.getOrCreate("relabel bench", common.master());
+    String clean = DemoSteps.fetch(spark, base, fromDir);
+    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    ObjectNode doc = json.createObjectNode();
+    doc.put("startedAt", Instant.now().toString());
+    doc.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
+        + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB max heap");
+    doc.put("sparkMaster", spark.sparkContext().master());
+    ArrayNode runs = doc.putArray("runs");
+    List<String> rows = new ArrayList<>();
+    for (String c : cases) {
+      String[] parts = c.split(":");
+      if (parts.length != 2) {
+        throw new RelabelException("--settings entry '" + c + "' is not TYPE:RATE");
+      }
+      Map<String, String> noise = new LinkedHashMap<>();
+      noise.put("relabel.noise.type", parts[0]);
+      noise.put("relabel.noise.rate", parts[1]);
+      Settings s = base.with(noise);
+      String noisy = DemoSteps.noisyCopy(spark, s, clean);
+      resetPeaks();
+      long t0 = System.nanoTime();
+      RelabelJob.Result r = DemoSteps.relabel(spark, s, noisy, "bench");
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      ObjectNode run = runs.addObject();
+      run.put("noise", c);
+      run.put("pipelineSeconds", seconds);
+      run.put("peakHeapMiB", peakHeapBytes() / (double) (1 << 20));
+      run.put("peakRssMiB", peakRssKiB() / 1024.0);
+      JsonNode manifest = json.readTree(r.manifest().toJson());
+      run.set("manifest", manifest);
+      rows.add(markdownRow(c, seconds, run, manifest));
+    }
+    doc.put("finishedAt", Instant.now().toString());
+    Files.createDirectories(out);
+    String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
+    Path jsonFile = out.resolve("bench-" + stamp + ".json");
+    Path mdFile = out.resolve("bench-" + stamp + ".md");
+    Files.writeString(jsonFile, json.writeValueAsString(doc), StandardCharsets.UTF_8);
+    String md = markdown(doc, rows);
+    Files.writeString(mdFile, md, StandardCharsets.UTF_8);
+    System.out.println(md);
+    System.out.println("wrote " + jsonFile + " and " + mdFile);
+    return 0;
+  }
+
+  private static String markdown(ObjectNode doc, List<String> rows) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("# relabel bench: Fashion-MNIST, full 60k training split, 10k held-out test\n\n");
+    sb.append("Machine: ").append(doc.get("machine").asText()).append("; Spark master ")
+        .append(doc.get("sparkMaster").asText()).append("; started ").append(doc.get("startedAt").asText())
+        .append(".\n\n");
+    sb.append("| noise | real noise rate | noisy-label acc | corrected-label acc | change precision | change recall"
+        + " | test acc baseline | test acc retrained | test acc ceiling | pipeline s | rows/s by stage"
+        + " | peak heap MiB | peak RSS MiB |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    rows.forEach(sb::append);
+    return sb.toString();
+  }
+
+  private static String markdownRow(String noise, double seconds, ObjectNode run, JsonNode m) {
+    JsonNode train = m.path("metrics").path("eval").path("train");
+    JsonNode test = m.path("metrics").path("eval").path("test");
+    StringBuilder stages = new StringBuilder();
+    for (JsonNode s : m.path("stages")) {
+      double sec = s.path("seconds").asDouble();
+      long in = s.path("rowsIn").asLong();
+      if (sec > 0 && in > 0) {
+        stages.append(stages.length() == 0 ? "" : ", ").append(s.path("name").asText()).append(' ')
+            .append(String.format(Locale.ROOT, "%.0f", in / sec));
+      }
+    }
+    return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s | %.0f | %.0f |%n",
+        noise, f(train.path("noiseRate")), f(train.path("givenAccuracy")), f(train.path("correctedAccuracy")),
+        f(train.path("changePrecision")), f(train.path("changeRecall")), f(test.path("baselineAccuracy")),
+        f(test.path("retrainedAccuracy")), f(test.path("ceilingAccuracy")), seconds, stages,
+        run.get("peakHeapMiB").asDouble(), run.get("peakRssMiB").asDouble());
+  }
+
+  private static String f(JsonNode v) {
+    return v.isNumber() ? String.format(Locale.ROOT, "%.4f", v.asDouble()) : "-";
+  }
+
+  private static void resetPeaks() {
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+      p.resetPeakUsage();
+    }
+  }
+
+  private static long peakHeapBytes() {
+    long sum = 0;
+    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
+      if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
+        sum += p.getPeakUsage().getUsed();
+      }
+    }
+    return sum;
+  }
+
+  /** The process's peak resident set (VmHWM), which includes ND4J's off-heap memory; -1 where /proc is absent. */
+  private static long peakRssKiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", ""));
+        }
+      }
+    } catch (IOException | NumberFormatException e) {
+      return -1;
+    }
+    return -1;
+  }
+}
