@@ -55,7 +55,9 @@ public final class DebianPackage {
    * @param manualHelp one or more sentences telling the user how to get the files by hand, appended to every error
    * @return the root of the unpacked tree (it holds {@code usr/...})
    */
-  public Path fetch(Path cacheDir, boolean force, String manualHelp) {
+  public Path fetch(Path cache, boolean force, String manualHelp) {
+    // absolute: the tools run with other working directories than this process
+    Path cacheDir = cache.toAbsolutePath().normalize();
     Path root = cacheDir.resolve("root");
     if (force) {
       deleteTree(cacheDir);
