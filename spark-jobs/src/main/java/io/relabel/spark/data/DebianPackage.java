@@ -88,6 +88,7 @@ public final class DebianPackage {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot move the unpacked package into " + root, e);
     }
+    deleteTree(debDir); // the unpacked tree is all that is read again; --force downloads anew
     LOG.info("unpacked {} into {}", deb.getFileName(), root);
     return root;
   }
