@@ -6,6 +6,7 @@ import io.relabel.spark.SparkSessions;
 import io.relabel.spark.data.DatasetFetcher;
 import io.relabel.spark.data.Datasets;
 import java.nio.file.Path;
+import java.util.Iterator;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
@@ -24,9 +25,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "fetch", mixinStandardHelpOptions = true,
     description = {"Downloads a public data set and writes it as a Parquet table <relabel.data.dir>/<DATASET>"
-        + " with the columns id, features, label and split.",
-        "Known data sets: fashion-mnist (Debian package dataset-fashion-mnist, via 'apt-get download' and 'dpkg -x';"
-            + " no root needed, nothing is installed)."})
+        + " (default data/; change it with --set relabel.data.dir=DIR) with the columns id, features, label and"
+        + " split. Downloads are cached in <relabel.data.dir>/cache/.",
+        "Debian-packaged data sets are fetched with 'apt-get download' and unpacked with 'dpkg -x': no root needed,"
+            + " nothing is installed. Without apt, get the files by hand and pass --from DIR."})
 public final class FetchCommand implements Callable<Integer> {
 
   private static final Logger LOG = LoggerFactory.getLogger(FetchCommand.class);
@@ -35,7 +37,8 @@ public final class FetchCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "DATASET", description = "The data set to fetch.")
+  @Parameters(index = "0", paramLabel = "DATASET", completionCandidates = KnownNames.class,
+      description = "The data set to fetch: ${COMPLETION-CANDIDATES}.")
   String dataset;
 
   @Option(names = "--force", description = "Download and write the table again even when it already exists.")
@@ -45,6 +48,14 @@ public final class FetchCommand implements Callable<Integer> {
       description = "Read the source files from DIR (or from DIR/usr/share/datasets/<name>, an unpacked .deb)"
           + " instead of downloading them.")
   Path from;
+
+  /** The names in {@link Datasets}, for the help text. */
+  static final class KnownNames implements Iterable<String> {
+    @Override
+    public Iterator<String> iterator() {
+      return Datasets.names().iterator();
+    }
+  }
 
   @Override
   public Integer call() {

@@ -55,7 +55,9 @@ public final class DebianPackage {
    * @param manualHelp one or more sentences telling the user how to get the files by hand, appended to every error
    * @return the root of the unpacked tree (it holds {@code usr/...})
    */
-  public Path fetch(Path cacheDir, boolean force, String manualHelp) {
+  public Path fetch(Path cache, boolean force, String manualHelp) {
+    // absolute: the tools run with other working directories than this process
+    Path cacheDir = cache.toAbsolutePath().normalize();
     Path root = cacheDir.resolve("root");
     if (force) {
       deleteTree(cacheDir);
@@ -86,6 +88,7 @@ public final class DebianPackage {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot move the unpacked package into " + root, e);
     }
+    deleteTree(debDir); // the unpacked tree is all that is read again; --force downloads anew
     LOG.info("unpacked {} into {}", deb.getFileName(), root);
     return root;
   }

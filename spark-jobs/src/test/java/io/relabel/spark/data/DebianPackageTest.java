@@ -79,6 +79,19 @@ class DebianPackageTest {
   }
 
   @Test
+  void aRelativeCacheDirWorks() throws IOException {
+    Path bin = tmp.resolve("bin");
+    script(bin, "apt-get", "echo deb > \"$2_1.0_all.deb\"");
+    // like dpkg, fail on a path that does not resolve from the tool's working directory
+    script(bin, "dpkg", "test -f \"$2\" || exit 9\nmkdir -p \"$3/usr\" && cp \"$2\" \"$3/usr/file\"");
+    Path relative = Path.of("").toAbsolutePath().relativize(tmp.resolve("cache"));
+    assertTrue(!relative.isAbsolute());
+    Path root = new DebianPackage("dataset-x", bin.toString()).fetch(relative, false, "");
+    assertEquals(tmp.resolve("cache/root"), root);
+    assertEquals("deb\n", Files.readString(root.resolve("usr/file")));
+  }
+
+  @Test
   void aFailedUnpackLeavesNoCacheToTrust() throws IOException {
     Path bin = tmp.resolve("bin");
     script(bin, "apt-get", "echo deb > \"$2_1.0_all.deb\"");
