@@ -120,14 +120,17 @@ public final class RelabelJob {
     }
     String[] classNames = classes.toArray(new String[0]);
 
-    // 2. canonical layout + embed
-    Dataset<Row> canonical = canonicalize(in, classes, seed, workers);
+    // 2. canonical layout + embed. The wide table (every input column) is laid out once and kept; the stages work
+    // on a narrow copy (internal columns and the embedding) and the wide columns join back, co-partitioned, at the end.
+    Dataset<Row> canonical = canonicalize(in, classes, seed, workers).persist(StorageLevel.MEMORY_AND_DISK());
     Embedding.Spec embedSpec = Embedding.Spec.from(settings);
+    Dataset<Row> narrow = canonical.select(col(KEY), col(Y), col(TRUTH), col(TRUSTED), col(HOLDOUT), col(TRAINABLE),
+        col(FOLD), col(UNIFORM), col(contract.featuresCol()));
     Embedding.Result embedded = stages.run("embed", in.rows(), () -> {
-      Embedding.Result r = Embedding.apply(canonical, contract.featuresCol(), in.featureDim(), TRAINABLE, UNIFORM,
+      Embedding.Result r = Embedding.apply(narrow, contract.featuresCol(), in.featureDim(), TRAINABLE, UNIFORM,
           embedSpec, X);
       Stages.rowsOut(in.rows());
-      return r;
+      return new Embedding.Result(r.table().drop(contract.featuresCol()), r.dim());
     });
     Dataset<Row> work = embedded.table().persist(StorageLevel.MEMORY_AND_DISK());
     int dim = embedded.dim();
@@ -203,7 +206,7 @@ public final class RelabelJob {
       if (ceilingModel != null) {
         s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {ceilingModel}), Chooser.always(0), HOLDOUT, P_CEIL);
       }
-      s = Decision.apply(s, contract.labelCol(), labelType(in.table(), contract.labelCol()), classNames, runId);
+      s = Decision.apply(s, labelType(in.table(), contract.labelCol()), classNames);
       Dataset<Row> cached = s.persist(StorageLevel.MEMORY_AND_DISK());
       Stages.rowsOut(cached.count());
       return cached;
@@ -219,15 +222,18 @@ public final class RelabelJob {
       });
     }
 
-    // 8. commit output + manifest atomically
+    // 8. commit output + manifest atomically: the input's own columns, then relabel's
     List<Column> out = new ArrayList<>();
     for (String c : in.table().columns()) {
       out.add(col(c));
     }
-    for (String c : OUTPUT_COLUMNS) {
-      out.add(col(c));
-    }
-    Dataset<Row> output = scored.select(out.toArray(new Column[0]));
+    out.add(col(contract.labelCol()).as("label_given"));
+    out.add(col("label_corrected"));
+    out.add(col("label_confidence"));
+    out.add(not(col("label_corrected").eqNullSafe(col(contract.labelCol()))).as("label_changed"));
+    out.add(lit(runId).as("relabel_run_id"));
+    Dataset<Row> output = canonical.join(scored.select(KEY, "label_corrected", "label_confidence"), KEY)
+        .select(out.toArray(new Column[0]));
     stages.run("write", in.rows(), () -> {
       // The manifest travels inside the table, so it is complete up to (not including) this stage.
       long written = TableWriter.writeAtomically(output, outputPath, overwrite, rows -> {
@@ -239,6 +245,7 @@ public final class RelabelJob {
       return null;
     });
     scored.unpersist(false);
+    canonical.unpersist(false);
     LOG.info("run {} committed {} rows to {}", runId, in.rows(), outputPath);
     return new Result(runId, outputPath, manifest);
   }
