@@ -14,9 +14,15 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -38,8 +44,8 @@ import org.junit.jupiter.api.Test;
  * spark.executorEnv.OMP_NUM_THREADS=1 on the cluster). relabel derives its randomness from (seed, stage, row id) and
  * trains with a fixed number of partitions, so the outputs must agree exactly, confidences bit for bit.
  *
- * <p>Needs the jars built first (bin/test does it): spark-jobs-*-uber.jar and, with -Pspark-provided,
- * spark-jobs-*-app.jar.
+ * <p>Needs the jars built first from the same sources (bin/test does it): spark-jobs-*-uber.jar and, with
+ * -Pspark-provided, spark-jobs-*-app.jar.
  */
 @Tag("cluster")
 class ClusterRunIT {
@@ -58,11 +64,14 @@ class ClusterRunIT {
   @BeforeAll
   static void startCluster() throws IOException {
     repo = findRepo();
-    for (String classifier : List.of("uber", "app")) {
-      assertTrue(jarExists(classifier), "spark-jobs/target/spark-jobs-*-" + classifier + ".jar is missing; the "
-          + "cluster test runs against the packaged jars: build them with bin/test, or `mvn -B -DskipTests package` "
-          + "and `mvn -B -DskipTests -Pspark-provided package`");
-    }
+    // both runs must run the same code: the spark-submit jar is built by a separate mvn run (bin/test step 1)
+    Map<String, Long> uber = relabelClasses(jar("uber"));
+    Map<String, Long> app = relabelClasses(jar("app"));
+    Set<String> differ = new TreeSet<>(uber.keySet());
+    differ.addAll(app.keySet());
+    differ.removeIf(name -> Objects.equals(uber.get(name), app.get(name)));
+    assertTrue(differ.isEmpty(), "the uber jar and the app jar were built from different sources (rebuild both; "
+        + "bin/test does); differing classes: " + differ);
     work = repo.resolve("spark-jobs/target/cluster-it");
     if (Files.isDirectory(work.resolve("cluster"))) {
       stopQuietly(); // a cluster an aborted earlier run left behind
@@ -231,11 +240,22 @@ class ClusterRunIT {
     }
   }
 
-  private static boolean jarExists(String classifier) throws IOException {
-    try (Stream<Path> files = Files.list(repo.resolve("spark-jobs/target"))) {
-      return files.anyMatch(p -> p.getFileName().toString().matches("spark-jobs-.*-" + classifier + "\\.jar"));
-    } catch (java.nio.file.NoSuchFileException e) {
-      return false;
+  /** spark-jobs/target/spark-jobs-*-CLASSIFIER.jar, which the build must have made. */
+  private static Path jar(String classifier) throws IOException {
+    Path target = repo.resolve("spark-jobs/target");
+    try (Stream<Path> files = Files.isDirectory(target) ? Files.list(target) : Stream.empty()) {
+      return files.filter(p -> p.getFileName().toString().matches("spark-jobs-.*-" + classifier + "\\.jar"))
+          .findFirst().orElseThrow(() -> new AssertionError("spark-jobs/target/spark-jobs-*-" + classifier
+              + ".jar is missing; the cluster test runs against the packaged jars: build them with bin/test, or "
+              + "`mvn -B -DskipTests package` and `mvn -B -DskipTests -Pspark-provided package`"));
+    }
+  }
+
+  /** Name to CRC of every io/relabel class in a jar. */
+  private static Map<String, Long> relabelClasses(Path jar) throws IOException {
+    try (ZipFile zip = new ZipFile(jar.toFile())) {
+      return zip.stream().filter(e -> e.getName().startsWith("io/relabel/") && e.getName().endsWith(".class"))
+          .collect(Collectors.toMap(ZipEntry::getName, ZipEntry::getCrc));
     }
   }
 
