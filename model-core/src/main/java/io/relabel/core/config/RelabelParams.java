@@ -60,7 +60,8 @@ public final class RelabelParams {
   public static final Param<Integer> TRAIN_LAYERS = Param.intRange("relabel.train.hiddenLayers",
       "Number of hidden layers of the MLP.", 1, 8);
   public static final Param<Integer> TRAIN_EPOCHS = Param.intRange("relabel.train.epochs",
-      "Passes over the training rows for each model.", 1, 1000);
+      "Passes over the rows for each model trained on the given (noisy) labels: few, so it learns the classes"
+          + " before it memorises the wrong labels.", 1, 1000);
   public static final Param<Integer> TRAIN_BATCH = Param.intRange("relabel.train.batchSize",
       "Minibatch size per worker.", 1, 1 << 20);
   public static final Param<Double> TRAIN_LR = Param.doubleRange("relabel.train.learningRate",
@@ -79,6 +80,9 @@ public final class RelabelParams {
       "out-of-fold", "in-sample");
   public static final Param<Integer> CONSENSUS_FOLDS = Param.intRange("relabel.consensus.folds",
       "Folds for out-of-fold prediction.", 2, 50);
+  public static final Param<Integer> CONSENSUS_RETRAIN_EPOCHS = Param.intRange("relabel.consensus.retrainEpochs",
+      "Passes over the rows for the retrained (final) model, whose labels are mostly right, and for the ceiling.",
+      1, 1000);
   public static final Param<String> CONSENSUS_RETRAIN = Param.oneOf("relabel.consensus.retrain",
       "Retraining recipe: consensus (rows whose prediction agrees with the given label) or full (all rows,"
           + " predicted labels).", "consensus", "full");

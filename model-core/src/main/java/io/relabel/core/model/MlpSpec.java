@@ -24,6 +24,11 @@ public record MlpSpec(int hiddenUnits, int hiddenLayers, int epochs, int batchSi
         s.get(RelabelParams.TRAIN_L2));
   }
 
+  /** The same network and optimiser, trained for {@code n} epochs. */
+  public MlpSpec withEpochs(int n) {
+    return new MlpSpec(hiddenUnits, hiddenLayers, n, batchSize, learningRate, l2);
+  }
+
   /** The DL4J configuration for {@code nIn} inputs and {@code nClasses} outputs; weights drawn from {@code seed}. */
   public MultiLayerConfiguration configuration(int nIn, int nClasses, long seed) {
     NeuralNetConfiguration.ListBuilder list = new NeuralNetConfiguration.Builder()

@@ -68,7 +68,9 @@ final class Evaluation {
         sum(when(inS.and(col(TRUTH).isNotNull()), 1).otherwise(0)),
         sum(when(inS.and(col(RETRAIN).equalTo(col(TRUTH))), 1).otherwise(0)),
         sum(when(train.and(col(P_OOF).isNotNull()), 1).otherwise(0)),
-        sum(when(train.and(RelabelJob.argmax(col(P_OOF)).equalTo(col(TRUTH))), 1).otherwise(0))
+        sum(when(train.and(RelabelJob.argmax(col(P_OOF)).equalTo(col(TRUTH))), 1).otherwise(0)),
+        sum(when(inS.and(col(Decision.CORRECTED_INDEX).equalTo(col(TRUTH))), 1).otherwise(0)),
+        sum(when(inS.and(col(Decision.CORRECTED_INDEX).notEqual(col(RETRAIN))), 1).otherwise(0))
     ).first();
     long test = agg.getLong(0);
     if (test > 0) {
@@ -81,6 +83,9 @@ final class Evaluation {
     }
     if (agg.getLong(4) > 0) {
       manifest.putMetric("eval.consensus.labelAccuracyInS", (double) agg.getLong(5) / agg.getLong(4));
+      // How the final model treats the rows it was trained on: does it keep the consensus labels?
+      manifest.putMetric("eval.consensus.correctedAccuracyInS", (double) agg.getLong(8) / agg.getLong(4));
+      manifest.putMetric("eval.consensus.changedInS", agg.getLong(9));
     }
     if (agg.getLong(6) > 0) {
       manifest.putMetric("eval.train.predictedLabelAccuracy", (double) agg.getLong(7) / agg.getLong(6));

@@ -141,7 +141,10 @@ public final class RelabelJob {
     }
 
     MlpSpec mlp = MlpSpec.from(settings);
-    MlpTrainer trainer = new MlpTrainer(mlp, workers, settings.get(RelabelParams.TRAIN_AVERAGING));
+    int averaging = settings.get(RelabelParams.TRAIN_AVERAGING);
+    MlpTrainer trainer = new MlpTrainer(mlp, workers, averaging);
+    MlpTrainer retrainer = new MlpTrainer(mlp.withEpochs(settings.get(RelabelParams.CONSENSUS_RETRAIN_EPOCHS)),
+        workers, averaging);
     ConsensusRetraining consensus = ConsensusRetraining.from(settings);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
 
@@ -177,7 +180,7 @@ public final class RelabelJob {
     Dataset<Row> retrainRows = predicted.filter(col(TRAINABLE).and(col(RETRAIN).geq(0)));
     long retrainCount = retrainRows.count();
     MlpModel finalModel = stages.run("retrain", retrainCount, () -> {
-      MlpModel m = trainer.fit(retrainRows, X, RETRAIN, dim, nClasses, RowSeeds.mix(seed ^ 0x5eedL), "retrained");
+      MlpModel m = retrainer.fit(retrainRows, X, RETRAIN, dim, nClasses, RowSeeds.mix(seed ^ 0x5eedL), "retrained");
       Stages.rowsOut(retrainCount);
       return m;
     });
@@ -192,7 +195,7 @@ public final class RelabelJob {
       Dataset<Row> truthRows = predicted.filter(not(col(HOLDOUT)).and(col(TRUTH).isNotNull()));
       long n = truthRows.count();
       ceiling = stages.run("ceiling", n, () -> {
-        MlpModel m = trainer.fit(truthRows, X, TRUTH, dim, nClasses, seed, "ceiling (true labels)");
+        MlpModel m = retrainer.fit(truthRows, X, TRUTH, dim, nClasses, seed, "ceiling (true labels)");
         Stages.rowsOut(n);
         return m;
       });

@@ -34,6 +34,7 @@ public final class Report {
       row(sb, "recall of wrong labels", eval.path("train").path("changeRecall"), true);
       row(sb, "consensus set share |S|/n", metrics.path("consensus").path("share"), true);
       row(sb, "label accuracy inside S", eval.path("consensus").path("labelAccuracyInS"), true);
+      row(sb, "corrected label accuracy inside S", eval.path("consensus").path("correctedAccuracyInS"), true);
       row(sb, "test accuracy: baseline (noisy labels)", eval.path("test").path("baselineAccuracy"), true);
       row(sb, "test accuracy: retrained", eval.path("test").path("retrainedAccuracy"), true);
       row(sb, "test accuracy: ceiling (true labels)", eval.path("test").path("ceilingAccuracy"), true);

@@ -55,7 +55,8 @@ class ClusterRunIT {
   private static final int CLASSES = 3;
   private static final long SEED = 20240611L;
   private static final List<String> SETTINGS = List.of(
-      "--set", "relabel.train.epochs=2", "--set", "relabel.embed.pcaDims=0", "--set", "relabel.seed=7");
+      "--set", "relabel.train.epochs=2", "--set", "relabel.consensus.retrainEpochs=2",
+      "--set", "relabel.embed.pcaDims=0", "--set", "relabel.seed=7");
 
   private static Path repo;
   private static Path work;

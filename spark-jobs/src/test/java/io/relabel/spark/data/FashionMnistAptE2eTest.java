@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.relabel.spark.SparkTestSession;
+import io.relabel.spark.Tools;
 import io.relabel.spark.cli.CliRun;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,19 +25,11 @@ class FashionMnistAptE2eTest {
 
   @TempDir Path tmp;
 
-  private static boolean onPath(String tool) {
-    for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-      if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, tool))) {
-        return true;
-      }
-    }
-    return false;
-  }
 
   @Test
   void fetchesTheSeventyThousandRows() {
-    assumeTrue(onPath("apt-get"), "apt-get is not on the PATH");
-    assumeTrue(onPath("dpkg"), "dpkg is not on the PATH");
+    assumeTrue(Tools.onPath("apt-get"), "apt-get is not on the PATH");
+    assumeTrue(Tools.onPath("dpkg"), "dpkg is not on the PATH");
     SparkTestSession.get();
     Path data = tmp.resolve("data");
     CliRun run = CliRun.of("fetch", "fashion-mnist", "--set", "relabel.data.dir=" + data, "--master", "local[2]");

@@ -37,6 +37,7 @@ class RelabelJobTest {
 
   static final Map<String, String> FAST = Map.of(
       "relabel.train.epochs", "8",
+      "relabel.consensus.retrainEpochs", "8",
       "relabel.train.hiddenUnits", "32",
       "relabel.train.batchSize", "64",
       "relabel.train.averagingFrequency", "10",
