@@ -12,6 +12,7 @@ import io.relabel.core.config.Settings;
 import io.relabel.core.consensus.ConsensusRetraining;
 import io.relabel.core.model.MlpModel;
 import io.relabel.core.model.MlpSpec;
+import io.relabel.core.model.Predictions;
 import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.cli.RelabelException;
 import io.relabel.spark.embed.Embedding;
@@ -26,7 +27,6 @@ import io.relabel.spark.train.Scoring;
 import io.relabel.spark.train.Scoring.Chooser;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -298,13 +298,11 @@ public final class RelabelJob {
       if (p == null) {
         return null;
       }
-      int best = 0;
-      for (int i = 1; i < p.length(); i++) {
-        if (p.apply(i) > p.apply(best)) {
-          best = i;
-        }
+      float[] q = new float[p.length()];
+      for (int i = 0; i < q.length; i++) {
+        q[i] = p.apply(i);
       }
-      return best;
+      return Predictions.argmax(q);
     }, DataTypes.IntegerType);
   }
 
@@ -324,9 +322,5 @@ public final class RelabelJob {
   /** Label type helper for the decision: the corrected label keeps the input label's type. */
   static DataType labelType(Dataset<Row> t, String labelCol) {
     return t.schema().apply(labelCol).dataType();
-  }
-
-  static Map<String, Object> orderedMap() {
-    return new LinkedHashMap<>();
   }
 }
