@@ -59,7 +59,12 @@ public final class Embedding {
         LOG.info("fitting on a sample of about {} of {} rows", spec.fitRows(), n);
       }
     }
-    fit = fit.select(vec).cache();
+    // One partition, merged in a fixed order. MLlib's column statistics merge partial means with
+    // mean += (mean_b - mean_a) * n_b / (n_a + n_b), which is not bit-for-bit commutative, and the driver merges
+    // partition results in the order the tasks finish; with several partitions the fitted components (and so every
+    // later stage) could differ between two runs of the same input. The sample is bounded by fitRows, so fitting it
+    // in one task does not grow with the table.
+    fit = fit.select(vec).coalesce(1).cache();
     String current = vec;
     if (spec.standardize()) {
       StandardScalerModel scaler = new StandardScaler().setInputCol(current).setOutputCol("_embed_std")

@@ -56,7 +56,7 @@ class ClusterRunIT {
   private static final long SEED = 20240611L;
   private static final List<String> SETTINGS = List.of(
       "--set", "relabel.train.epochs=2", "--set", "relabel.consensus.retrainEpochs=2",
-      "--set", "relabel.embed.pcaDims=0", "--set", "relabel.seed=7");
+      "--set", "relabel.embed.pcaDims=8", "--set", "relabel.embed.fitRows=600", "--set", "relabel.seed=7");
 
   private static Path repo;
   private static Path work;

@@ -41,7 +41,8 @@ class RelabelJobTest {
       "relabel.train.hiddenUnits", "32",
       "relabel.train.batchSize", "64",
       "relabel.train.averagingFrequency", "10",
-      "relabel.embed.pcaDims", "0",
+      "relabel.embed.pcaDims", "6",
+      "relabel.embed.fitRows", "800",
       "relabel.consensus.folds", "3");
 
   @BeforeAll
