@@ -35,7 +35,7 @@ import picocli.CommandLine.Option;
  * nothing and its figures are whatever this machine measured.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Runs the demo at 20%, 40% and 60% symmetric noise and 40% pair noise (T-shirt<->shirt,",
+    description = {"Runs the demo at 20%%, 40%% and 60%% symmetric noise and 40%% pair noise (T-shirt<->shirt,",
         "pullover<->coat) and writes bench results as JSON and markdown under --out."})
 public final class BenchCommand implements Callable<Integer> {
 

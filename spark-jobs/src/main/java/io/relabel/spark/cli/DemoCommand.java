@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** {@code relabel demo}: README's main command, on real data end to end. */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Fetches Fashion-MNIST (Debian package dataset-fashion-mnist), makes 40% of its training labels",
+    description = {"Fetches Fashion-MNIST (Debian package dataset-fashion-mnist), makes 40%% of its training labels",
         "wrong (exact, symmetric, seeded), runs the pipeline and prints what it fixed against the true labels.",
         "Tables go under relabel.data.dir (default ./data): fashion-mnist/, demo/<noisy copy>[-relabeled]/."})
 public final class DemoCommand implements Callable<Integer> {
