@@ -10,7 +10,7 @@ import static io.relabel.spark.stage.RelabelJob.TRUSTED;
 import static io.relabel.spark.stage.RelabelJob.TRUTH;
 import static io.relabel.spark.stage.RelabelJob.Y;
 import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
@@ -64,7 +64,7 @@ final class Evaluation {
         sum(when(testRow.and(RelabelJob.argmax(col(P_BASE)).equalTo(col(TRUTH))), 1).otherwise(0)),
         sum(when(testRow.and(RelabelJob.argmax(col(P_FINAL)).equalTo(col(TRUTH))), 1).otherwise(0)),
         hasCeiling ? sum(when(testRow.and(RelabelJob.argmax(col(P_CEIL)).equalTo(col(TRUTH))), 1).otherwise(0))
-            : count(col(HOLDOUT)).multiply(0),
+            : sum(lit(0)), // no ceiling model: a zero placeholder keeps the column positions fixed
         sum(when(inS.and(col(TRUTH).isNotNull()), 1).otherwise(0)),
         sum(when(inS.and(col(RETRAIN).equalTo(col(TRUTH))), 1).otherwise(0)),
         sum(when(train.and(col(P_OOF).isNotNull()), 1).otherwise(0)),
