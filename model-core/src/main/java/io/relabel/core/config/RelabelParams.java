@@ -87,6 +87,56 @@ public final class RelabelParams {
       "Retraining recipe: consensus (rows whose prediction agrees with the given label) or full (all rows,"
           + " predicted labels).", "consensus", "full");
 
+  // ---- HDL: hierarchical dynamic labeling on embeddings (methods.md section 2)
+  public static final Param<String> HDL_MODE = Param.oneOf("relabel.hdl.mode",
+      "off: no HDL stage; fill: label rows whose label is null; noise: also check given labels and correct those"
+          + " whose neighbourhood agrees on another class (fills nulls too).", "off", "fill", "noise");
+  public static final Param<Integer> HDL_LEAF_SIZE = Param.intRange("relabel.hdl.leafSize",
+      "A cluster with more rows than this is split further unless its labeled members agree; bounds the rows one"
+          + " leaf kNN holds in memory.", 2, 1_000_000);
+  public static final Param<Integer> HDL_TOP_CLUSTERS = Param.intRange("relabel.hdl.topClusters",
+      "Leaves of the distributed top levels (MLlib BisectingKMeans, cosine); 0 = about rows / relabel.hdl.localRows,"
+          + " at least twice the workers.", 0, 1_000_000);
+  public static final Param<Integer> HDL_LOCAL_ROWS = Param.intRange("relabel.hdl.localRows",
+      "Target rows of one top-level cluster, which one executor task splits further on its own.", 100, 10_000_000);
+  public static final Param<Integer> HDL_FIT_ROWS = Param.intRange("relabel.hdl.fitRows",
+      "The top levels are fitted on a seeded sample of at most this many rows (bounded cost, deterministic); every"
+          + " row is then assigned; 0 fits on every row.", 0, Integer.MAX_VALUE);
+  public static final Param<Integer> HDL_MAX_ITER = Param.intRange("relabel.hdl.maxIterations",
+      "Iterations of each 2-means split (top levels and local levels).", 1, 1000);
+  public static final Param<Double> HDL_PURITY = Param.doubleRange("relabel.hdl.purity",
+      "rho: share of a cluster's labeled members (class-weighted) one class needs for the cluster to label its"
+          + " members; impure clusters hand their rows to the next level.", 0.51, 1.0);
+  public static final Param<Integer> HDL_MIN_SUPPORT = Param.intRange("relabel.hdl.minSupport",
+      "Labeled members a cluster needs before its purity counts.", 1, 1_000_000);
+  public static final Param<Double> HDL_AGREEMENT = Param.doubleRange("relabel.hdl.agreement",
+      "rho_l: share of the k neighbours' (class-weighted) votes a leaf-level label needs.", 0.0, 1.0);
+  public static final Param<Double> HDL_MIN_AGREEMENT = Param.doubleRange("relabel.hdl.minAgreement",
+      "rho_min: rho_l is relaxed by relabel.hdl.relaxStep after a round that labels nothing, down to this.", 0.0,
+      1.0);
+  public static final Param<Double> HDL_RELAX_STEP = Param.doubleRange("relabel.hdl.relaxStep",
+      "How much rho_l drops after a round that labels nothing.", 0.0, 1.0);
+  public static final Param<Integer> HDL_ROUNDS = Param.intRange("relabel.hdl.rounds",
+      "Most dynamic rounds per leaf (rows labeled in a round vote in the next).", 1, 1000);
+  public static final Param<Integer> HDL_K = Param.intRange("relabel.hdl.k",
+      "Neighbours that vote; 0 = adaptive (the largest k whose leave-one-out impurity delta_k <= relabel.hdl.tau).",
+      0, 1000);
+  public static final Param<Integer> HDL_K_MAX = Param.intRange("relabel.hdl.kMax",
+      "Largest k the adaptive choice considers.", 1, 1000);
+  public static final Param<Double> HDL_TAU = Param.doubleRange("relabel.hdl.tau",
+      "tau: the adaptive k is the largest k whose share of labeled rows with a not-all-same-class neighbourhood is"
+          + " at most this.", 0.0, 1.0);
+  public static final Param<Boolean> HDL_FILL_UNDECIDED = Param.bool("relabel.hdl.fillUndecided",
+      "Rows no round decided take their weighted-majority label with its low agreement as confidence (true), or"
+          + " stay unlabeled (false).");
+  public static final Param<String> HDL_WEIGHTING = Param.oneOf("relabel.hdl.weighting",
+      "Vote weights: inverse-frequency (each class weighs 1 / its share of the labeled rows; for long tails) or"
+          + " none.", "inverse-frequency", "none");
+  public static final Param<String> DECIDE_POLICY = Param.oneOf("relabel.decide.policy",
+      "How the corrected label is chosen: model (the retrained model's label), hdl (HDL's label where it decided,"
+          + " else the model's), agree (a given label changes only when the model and HDL agree on the new class;"
+          + " unlabeled rows take HDL's label where it decided, else the model's).", "model", "hdl", "agree");
+
   // ---- evaluation
   public static final Param<Boolean> EVAL_CEILING = Param.bool("relabel.eval.ceiling",
       "When true labels exist, also train a model on them and report its test accuracy (the ceiling).");

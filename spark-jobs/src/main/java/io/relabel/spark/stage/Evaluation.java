@@ -16,6 +16,7 @@ import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
 import io.relabel.core.metrics.LabelCounts;
+import io.relabel.spark.hdl.Hdl;
 import io.relabel.spark.io.RunManifest;
 import java.util.Collections;
 import org.apache.spark.sql.Column;
@@ -90,5 +91,43 @@ final class Evaluation {
     if (agg.getLong(6) > 0) {
       manifest.putMetric("eval.train.predictedLabelAccuracy", (double) agg.getLong(7) / agg.getLong(6));
     }
+  }
+
+  /**
+   * HDL's own labels against the truth: on labeled training rows (how often HDL's label is right, and its changes'
+   * precision and recall), on unlabeled training rows (pseudo-label accuracy and coverage) and on held-out rows.
+   */
+  static void evaluateHdl(Dataset<Row> scored, RunManifest manifest) {
+    Column train = not(col(HOLDOUT)).and(col(TRUTH).isNotNull());
+    Column labeled = train.and(col(Y).isNotNull());
+    Column unlabeled = train.and(col(Y).isNull());
+    Column test = col(HOLDOUT).and(col(TRUTH).isNotNull());
+    Column decided = col(Hdl.LABEL).isNotNull();
+    Column right = decided.and(col(Hdl.LABEL).equalTo(col(TRUTH)));
+    Column changed = decided.and(col(Hdl.LABEL).notEqual(col(Y)));
+    Column wrongGiven = col(Y).notEqual(col(TRUTH));
+    Row a = scored.agg(count(labeled), count(labeled.and(right)), count(labeled.and(changed)),
+        count(labeled.and(changed).and(right)), count(labeled.and(wrongGiven)),
+        count(unlabeled), count(unlabeled.and(decided)), count(unlabeled.and(right)),
+        count(test), count(test.and(decided)), count(test.and(right))).first();
+    if (a.getLong(0) > 0) {
+      manifest.putMetric("eval.hdl.labeledAccuracy", (double) a.getLong(1) / a.getLong(0));
+      manifest.putMetric("eval.hdl.changed", a.getLong(2));
+      manifest.putMetric("eval.hdl.changePrecision", a.getLong(2) == 0 ? 0.0 : (double) a.getLong(3) / a.getLong(2));
+      manifest.putMetric("eval.hdl.changeRecall", a.getLong(4) == 0 ? 0.0 : (double) a.getLong(3) / a.getLong(4));
+    }
+    if (a.getLong(5) > 0) {
+      manifest.putMetric("eval.hdl.unlabeledRows", a.getLong(5));
+      manifest.putMetric("eval.hdl.pseudoLabelCoverage", (double) a.getLong(6) / a.getLong(5));
+      manifest.putMetric("eval.hdl.pseudoLabelAccuracy", a.getLong(6) == 0 ? 0.0 : (double) a.getLong(7) / a.getLong(6));
+    }
+    if (a.getLong(8) > 0) {
+      manifest.putMetric("eval.hdl.testCoverage", (double) a.getLong(9) / a.getLong(8));
+      manifest.putMetric("eval.hdl.testAccuracy", a.getLong(9) == 0 ? 0.0 : (double) a.getLong(10) / a.getLong(9));
+    }
+  }
+
+  private static Column count(Column condition) {
+    return sum(when(condition, 1L).otherwise(0L));
   }
 }

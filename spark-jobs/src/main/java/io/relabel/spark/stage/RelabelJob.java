@@ -10,12 +10,14 @@ import static org.apache.spark.sql.functions.when;
 import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
 import io.relabel.core.consensus.ConsensusRetraining;
+import io.relabel.core.hdl.HdlSpec;
 import io.relabel.core.model.MlpModel;
 import io.relabel.core.model.MlpSpec;
 import io.relabel.core.model.Predictions;
 import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.cli.RelabelException;
 import io.relabel.spark.embed.Embedding;
+import io.relabel.spark.hdl.Hdl;
 import io.relabel.spark.io.InputContract;
 import io.relabel.spark.io.InputReader;
 import io.relabel.spark.io.InputValidator;
@@ -72,6 +74,10 @@ public final class RelabelJob {
   static final String P_FINAL = "_rl_p_final";
   static final String P_CEIL = "_rl_p_ceil";
   static final String RETRAIN = "_rl_retrain";
+  static final String VOTE = "_rl_vote";
+
+  /** Columns the HDL stage adds to the output when it runs. */
+  public static final List<String> HDL_COLUMNS = List.of("hdl_label", "hdl_confidence", "hdl_level", "cluster_path");
 
   /** What a run produced: its id, the committed output path and the manifest (metrics included). */
   public record Result(String runId, String outputPath, RunManifest manifest) {}
@@ -96,11 +102,15 @@ public final class RelabelJob {
     boolean hasTruth = !declared.trueLabelCol().isEmpty() && columns.contains(declared.trueLabelCol());
     boolean hasSplit = !declared.splitCol().isEmpty() && columns.contains(declared.splitCol());
     boolean withCeiling = hasTruth && settings.get(RelabelParams.EVAL_CEILING);
-    Stages stages = new Stages(spark, manifest, 6 + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
+    boolean withHdl = HdlSpec.from(settings).enabled();
+    Stages stages = new Stages(spark, manifest,
+        6 + (withHdl ? 1 : 0) + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
 
     // 1. validate: every bad-input case stops here, before any work or write
     ValidatedInput in = stages.run("validate", 0, () -> {
-      for (String c : OUTPUT_COLUMNS) {
+      List<String> written = new ArrayList<>(OUTPUT_COLUMNS);
+      written.addAll(HDL_COLUMNS);
+      for (String c : written) {
         if (List.of(table.columns()).contains(c)) {
           throw new RelabelException("input column " + c + " is one relabel writes (output of an earlier run?);"
               + " rename or drop it");
@@ -132,12 +142,34 @@ public final class RelabelJob {
       Stages.rowsOut(in.rows());
       return new Embedding.Result(r.table().drop(contract.featuresCol()), r.dim());
     });
-    Dataset<Row> work = embedded.table().persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> embeddedRows = embedded.table().persist(StorageLevel.MEMORY_AND_DISK());
     int dim = embedded.dim();
-    long trainable = work.filter(col(TRAINABLE)).count();
+    long trainable = embeddedRows.filter(col(TRAINABLE)).count();
     if (trainable == 0) {
       throw new RelabelException("no labeled rows outside the held-out split to train on (column "
           + contract.labelCol() + ")");
+    }
+
+    // 2b. HDL: labels from where each row sits in the embedding's hierarchy (methods.md section 2). Only rows that
+    // may be trained on vote; held-out rows are labeled like unlabeled ones.
+    HdlSpec hdl = HdlSpec.from(settings);
+    final Dataset<Row> work;
+    if (hdl.enabled()) {
+      Dataset<Row> labeled = stages.run("hdl", in.rows(), () -> {
+        Hdl.Result r = Hdl.apply(embeddedRows.withColumn(VOTE, when(col(TRAINABLE), col(Y))), KEY, X, VOTE, nClasses,
+            hdl, seed, workers);
+        // back to the canonical layout the trainers rely on (the join above shuffled by key)
+        Dataset<Row> t = r.table().drop(VOTE).repartition(workers, col(KEY)).sortWithinPartitions(KEY)
+            .persist(StorageLevel.MEMORY_AND_DISK());
+        Stages.rowsOut(t.count());
+        r.release();
+        r.metrics().forEach(manifest::putMetric);
+        return t;
+      });
+      embeddedRows.unpersist(false);
+      work = labeled;
+    } else {
+      work = embeddedRows;
     }
 
     MlpSpec mlp = MlpSpec.from(settings);
@@ -209,7 +241,8 @@ public final class RelabelJob {
       if (ceilingModel != null) {
         s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {ceilingModel}), Chooser.always(0), HOLDOUT, P_CEIL);
       }
-      s = Decision.apply(s, labelType(in.table(), contract.labelCol()), classNames);
+      s = Decision.apply(s, labelType(in.table(), contract.labelCol()), classNames,
+          Decision.Policy.of(settings.get(RelabelParams.DECIDE_POLICY)), withHdl);
       Dataset<Row> cached = s.persist(StorageLevel.MEMORY_AND_DISK());
       Stages.rowsOut(cached.count());
       return cached;
@@ -220,6 +253,9 @@ public final class RelabelJob {
     if (hasTruth || hasSplit) {
       stages.run("evaluate", in.rows(), () -> {
         Evaluation.evaluate(scored, ceilingModel != null, manifest);
+        if (withHdl) {
+          Evaluation.evaluateHdl(scored, manifest);
+        }
         Stages.rowsOut(in.rows());
         return null;
       });
@@ -235,8 +271,15 @@ public final class RelabelJob {
     out.add(col("label_confidence"));
     out.add(not(col("label_corrected").eqNullSafe(col(contract.labelCol()))).as("label_changed"));
     out.add(lit(runId).as("relabel_run_id"));
-    Dataset<Row> output = canonical.join(scored.select(KEY, "label_corrected", "label_confidence"), KEY)
-        .select(out.toArray(new Column[0]));
+    List<String> fromScored = new ArrayList<>(List.of(KEY, "label_corrected", "label_confidence"));
+    if (withHdl) {
+      fromScored.addAll(HDL_COLUMNS);
+      for (String c : HDL_COLUMNS) {
+        out.add(col(c));
+      }
+    }
+    Dataset<Row> output = canonical.join(scored.select(fromScored.stream().map(c -> col(c)).toArray(Column[]::new)),
+        KEY).select(out.toArray(new Column[0]));
     stages.run("write", in.rows(), () -> {
       // The manifest travels inside the table, so it is complete up to (not including) this stage.
       long written = TableWriter.writeAtomically(output, outputPath, overwrite, rows -> {

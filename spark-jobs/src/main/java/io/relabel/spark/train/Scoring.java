@@ -122,12 +122,7 @@ public final class Scoring {
     }, Encoders.row(outSchema));
   }
 
-  /** A Scala Seq, the external type Spark's row encoder (and {@code Row.getList}) expects for arrays. */
   static scala.collection.Seq<Float> boxed(float[] p) {
-    Float[] b = new Float[p.length];
-    for (int i = 0; i < p.length; i++) {
-      b[i] = p[i];
-    }
-    return scala.collection.mutable.WrappedArray.make(b);
+    return Features.seq(p);
   }
 }
