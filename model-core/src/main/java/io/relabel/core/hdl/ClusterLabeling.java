@@ -27,20 +27,7 @@ public final class ClusterLabeling {
    * @return the decision for each leaf that some cluster on its path (the leaf included) decided
    */
   public static Map<String, Decision> decide(Map<String, long[]> leafCounts, int nClasses, PurityRule rule) {
-    Map<String, long[]> nodeCounts = new TreeMap<>();
-    for (Map.Entry<String, long[]> e : leafCounts.entrySet()) {
-      if (e.getValue().length != nClasses) {
-        throw new IllegalArgumentException("leaf " + e.getKey() + " has " + e.getValue().length + " counts, expected "
-            + nClasses);
-      }
-      String leaf = e.getKey();
-      for (int len = 0; len <= leaf.length(); len++) {
-        long[] acc = nodeCounts.computeIfAbsent(leaf.substring(0, len), k -> new long[nClasses]);
-        for (int c = 0; c < nClasses; c++) {
-          acc[c] += e.getValue()[c];
-        }
-      }
-    }
+    Map<String, long[]> nodeCounts = sumUp(leafCounts, nClasses);
     // Each node's decision, computed once; a leaf inherits that of its highest agreeing ancestor.
     Map<String, Decision> byNode = new HashMap<>();
     for (Map.Entry<String, long[]> e : nodeCounts.entrySet()) {
@@ -63,5 +50,45 @@ public final class ClusterLabeling {
       }
     }
     return out;
+  }
+
+  /**
+   * The last resort for rows no vote reached (their leaf and its neighbouring leaf have no labeled row): the
+   * class-weighted majority of the deepest cluster on the leaf's path that has labeled members, with its (low)
+   * share as confidence and its depth as level. Used only when undecided rows are to be filled.
+   */
+  public static Map<String, Decision> fallback(Map<String, long[]> leafCounts, int nClasses, double[] classWeights) {
+    Map<String, long[]> nodeCounts = sumUp(leafCounts, nClasses);
+    PurityRule any = new PurityRule(1.0, 1, classWeights);
+    Map<String, Decision> out = new TreeMap<>();
+    for (String leaf : leafCounts.keySet()) {
+      for (int len = leaf.length(); len >= 0; len--) {
+        long[] c = nodeCounts.get(leaf.substring(0, len));
+        int best = any.majority(c);
+        if (best >= 0) {
+          out.put(leaf, new Decision(best, any.share(c, best), len));
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  private static Map<String, long[]> sumUp(Map<String, long[]> leafCounts, int nClasses) {
+    Map<String, long[]> nodeCounts = new TreeMap<>();
+    for (Map.Entry<String, long[]> e : leafCounts.entrySet()) {
+      if (e.getValue().length != nClasses) {
+        throw new IllegalArgumentException("leaf " + e.getKey() + " has " + e.getValue().length + " counts, expected "
+            + nClasses);
+      }
+      String leaf = e.getKey();
+      for (int len = 0; len <= leaf.length(); len++) {
+        long[] acc = nodeCounts.computeIfAbsent(leaf.substring(0, len), k -> new long[nClasses]);
+        for (int c = 0; c < nClasses; c++) {
+          acc[c] += e.getValue()[c];
+        }
+      }
+    }
+    return nodeCounts;
   }
 }

@@ -35,6 +35,15 @@ public record PurityRule(double purity, int minSupport, double[] classWeights) i
     return share(counts, best) >= purity ? best : -1;
   }
 
+  /** The class-weighted majority class, or -1 when there is no labeled member. */
+  public int majority(long[] counts) {
+    long support = 0;
+    for (long c : counts) {
+      support += c;
+    }
+    return support == 0 ? -1 : argmaxWeighted(counts);
+  }
+
   /** Weighted share of class {@code label} among the labeled members. */
   public double share(long[] counts, int label) {
     double total = 0;

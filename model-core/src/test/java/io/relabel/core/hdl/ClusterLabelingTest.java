@@ -80,4 +80,18 @@ class ClusterLabelingTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new PurityRule(0.5, 1, null));
     assertEquals("purity must be in (0.5, 1], got 0.5", e.getMessage());
   }
+
+  @Test
+  void theFallbackIsTheMajorityOfTheDeepestLabeledAncestor() {
+    Map<String, long[]> leaves = new TreeMap<>();
+    leaves.put("00", new long[] {0, 0}); // no labels: its parent "0" has them through "01"
+    leaves.put("01", new long[] {1, 3});
+    leaves.put("10", new long[] {0, 0}); // no labels down to the root, which has 1 + 0 vs 3 + 2
+    leaves.put("11", new long[] {0, 2});
+    Map<String, ClusterLabeling.Decision> f = ClusterLabeling.fallback(leaves, 2, null);
+    assertEquals(new ClusterLabeling.Decision(1, 0.75, 1), f.get("00"));
+    assertEquals(new ClusterLabeling.Decision(1, 0.75, 2), f.get("01"));
+    assertEquals(new ClusterLabeling.Decision(1, 1.0, 1), f.get("10"));
+    assertEquals(new ClusterLabeling.Decision(1, 1.0, 2), f.get("11"));
+  }
 }

@@ -158,7 +158,16 @@ public final class Hdl {
         topPaths.length, leaves.length, maxDepth, decisions.size());
 
     // 4. leaf groups: each leaf's rows plus (a bounded sample of) its nearest leaf's rows
-    Broadcast<Map<String, ClusterLabeling.Decision>> decided = jsc.broadcast(decisions);
+    // (label, confidence, level) per decided leaf; plain arrays, since Kryo cannot build records
+    Map<String, double[]> presets = new HashMap<>();
+    decisions.forEach((leaf, d) -> presets.put(leaf, new double[] {d.label(), d.confidence(), d.level()}));
+    Broadcast<Map<String, double[]>> decided = jsc.broadcast(presets);
+    Map<String, double[]> lastResort = new HashMap<>();
+    if (spec.fillUndecided()) {
+      ClusterLabeling.fallback(leafCounts, nClasses, weights)
+          .forEach((leaf, d) -> lastResort.put(leaf, new double[] {d.label(), d.confidence(), d.level()}));
+    }
+    Broadcast<Map<String, double[]>> fallbacks = jsc.broadcast(lastResort);
     Broadcast<Map<String, List<String>>> guestsOf = jsc.broadcast(visitors);
     Broadcast<Map<String, Integer>> sizes = jsc.broadcast(leafSize);
     int leafCap = spec.leafSize();
@@ -169,9 +178,9 @@ public final class Hdl {
         .add("presetLevel", DataTypes.IntegerType, false).add("leaf", DataTypes.StringType, false);
     JavaRDD<Row> groupRdd = assigned.select("k", "x", "y", "leaf").toJavaRDD().flatMap(r -> {
       String leaf = r.getString(3);
-      ClusterLabeling.Decision d = decided.value().get(leaf);
+      double[] d = decided.value().get(leaf);
       Object[] base0 = {leaf, true, r.getLong(0), r.get(1), r.isNullAt(2) ? null : r.getInt(2),
-          d == null ? -1 : d.label(), d == null ? 0.0 : d.confidence(), d == null ? 0 : d.level(), leaf};
+          d == null ? -1 : (int) d[0], d == null ? 0.0 : d[1], d == null ? 0 : (int) d[2], leaf};
       List<Row> out = new ArrayList<>(2);
       out.add(RowFactory.create(base0));
       List<String> visiting = guestsOf.value().getOrDefault(leaf, Collections.emptyList());
@@ -234,7 +243,13 @@ public final class Hdl {
         Row r = rows.get(i);
         String leaf = r.getString(8);
         Integer level;
-        if (o.label()[i] < 0) {
+        double[] fb = fallbacks.value().get(leaf);
+        if (o.label()[i] < 0 && fb != null) {
+          // no labeled row in reach of this leaf: the majority of its deepest labeled ancestor
+          o.label()[i] = (int) fb[0];
+          o.confidence()[i] = fb[1];
+          level = (int) fb[2];
+        } else if (o.label()[i] < 0) {
           level = null;
         } else if (o.round()[i] == 0) {
           level = g.preset[i] >= 0 ? r.getInt(7) : 0;
