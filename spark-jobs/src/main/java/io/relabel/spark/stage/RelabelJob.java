@@ -93,6 +93,10 @@ public final class RelabelJob {
   public Result run(String inputPath, String outputPath, boolean overwrite, String command) {
     long seed = settings.get(RelabelParams.SEED);
     int workers = settings.get(RelabelParams.TRAIN_WORKERS);
+    if (!settings.get(RelabelParams.DECIDE_POLICY).equals("model") && !HdlSpec.from(settings).enabled()) {
+      throw new RelabelException("relabel.decide.policy=" + settings.get(RelabelParams.DECIDE_POLICY)
+          + " needs the HDL stage; set relabel.hdl.mode to fill or noise, or relabel.decide.policy to model");
+    }
     RunManifest manifest = RunManifest.start(command, spark, settings);
     String runId = manifest.runId();
     TableWriter.checkWritable(spark, outputPath, overwrite);

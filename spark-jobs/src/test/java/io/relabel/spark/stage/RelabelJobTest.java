@@ -1,6 +1,7 @@
 package io.relabel.spark.stage;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.not;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -21,6 +22,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.BeforeAll;
@@ -97,10 +99,13 @@ class RelabelJobTest {
     Dataset<Row> o = spark.read().parquet(out);
     assertEquals(2400, o.count());
     for (String c : List.of("id", "features", "label", "label_true", "trusted", "split", "note", "label_given",
-        "label_corrected", "label_confidence", "label_changed", "relabel_run_id")) {
+        "label_corrected", "label_confidence", "label_changed", "relabel_run_id", "hdl_label", "hdl_confidence",
+        "hdl_level", "cluster_path")) {
       assertTrue(List.of(o.columns()).contains(c), "missing output column " + c);
     }
-    assertEquals(o.columns().length, 12, "internal columns must not leak: " + String.join(",", o.columns()));
+    assertEquals(16, o.columns().length, "internal columns must not leak: " + String.join(",", o.columns()));
+    // HDL (noise mode by default) labels every row, each with the path of its leaf
+    assertEquals(0, o.filter(col("hdl_label").isNull().or(functions.size(col("cluster_path")).lt(1))).count());
     assertEquals(0, o.filter(col("trusted").or(col("split").equalTo("test")).and(col("label_changed"))).count());
     assertEquals(0, o.filter(col("label_given").notEqual(col("label"))).count());
     assertEquals(0, o.filter(col("label_confidence").lt(0).or(col("label_confidence").gt(1))).count());
@@ -113,7 +118,7 @@ class RelabelJobTest {
     assertTrue(((Number) m.getMetric("eval.test.retrainedAccuracy")).doubleValue() > 0.85);
     assertTrue(((Number) m.getMetric("eval.train.changePrecision")).doubleValue() > 0.8);
     assertEquals(r.runId(), o.select("relabel_run_id").first().getString(0));
-    List<String> stages = List.of("validate", "embed", "cross-fit", "retrain", "ceiling", "correct", "evaluate");
+    List<String> stages = List.of("validate", "embed", "hdl", "cross-fit", "retrain", "ceiling", "correct", "evaluate");
     assertEquals(stages, m.stages().stream().map(RunManifest.StageRecord::name).toList());
     assertEquals(2400L, m.outputRows());
     List<String> all = new ArrayList<>(stages);
@@ -158,5 +163,24 @@ class RelabelJobTest {
     assertEquals("column 'id' must be unique, but 100 ids occur more than once (2400 rows in all); the first is id 0,"
         + " which occurs 24 times", e.getMessage());
     assertFalse(Files.exists(Path.of(out)));
+  }
+
+  @Test
+  void theAgreePolicyChangesALabelOnlyWhereTheModelAndHdlAgree() {
+    String out = dir.resolve("agree").toString();
+    run(out, Map.of("relabel.decide.policy", "agree"));
+    Dataset<Row> o = SparkTestSession.get().read().parquet(out);
+    long changed = o.filter(col("label_changed")).count();
+    assertTrue(changed > 0, "nothing changed");
+    assertEquals(0, o.filter(col("label_changed").and(col("label").isNotNull())
+        .and(not(col("hdl_label").eqNullSafe(col("label_corrected"))))).count());
+  }
+
+  @Test
+  void aPolicyThatNeedsHdlIsRefusedWhenHdlIsOff() {
+    RelabelException e = assertThrows(RelabelException.class,
+        () -> run(dir.resolve("no-hdl").toString(), Map.of("relabel.decide.policy", "hdl", "relabel.hdl.mode", "off")));
+    assertEquals("relabel.decide.policy=hdl needs the HDL stage; set relabel.hdl.mode to fill or noise, or"
+        + " relabel.decide.policy to model", e.getMessage());
   }
 }
