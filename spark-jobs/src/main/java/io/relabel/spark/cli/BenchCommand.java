@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.relabel.core.config.Settings;
 import io.relabel.spark.SparkSessions;
+import io.relabel.spark.bench.BenchOutput;
 import io.relabel.spark.stage.RelabelJob;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
@@ -35,8 +36,11 @@ import picocli.CommandLine.Option;
  * nothing and its figures are whatever this machine measured.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-    description = {"Runs the demo at 20%%, 40%% and 60%% symmetric noise and 40%% pair noise (T-shirt<->shirt,",
-        "pullover<->coat) and writes bench results as JSON and markdown under --out."})
+    description = {"Without a subcommand: runs the demo at 20%%, 40%% and 60%% symmetric noise and 40%% pair noise",
+        "(T-shirt<->shirt, pullover<->coat) and writes bench results as JSON and markdown under --out.",
+        "Subcommands: hdl (HDL against flat kNN and thresholded pseudo-labels), scale (the hierarchy on 1M rows",
+        "against flat k-means)."},
+    subcommands = {BenchHdlCommand.class, BenchScaleCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;
@@ -57,12 +61,8 @@ public final class BenchCommand implements Callable<Integer> {
     Settings base = common.settings();
     SparkSession spark = SparkSessions.getOrCreate("relabel bench", common.master());
     String clean = DemoSteps.fetch(spark, base, fromDir);
-    ObjectMapper json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-    ObjectNode doc = json.createObjectNode();
-    doc.put("startedAt", Instant.now().toString());
-    doc.put("machine", Runtime.getRuntime().availableProcessors() + " cores, "
-        + Runtime.getRuntime().maxMemory() / (1 << 20) + " MiB max heap");
-    doc.put("sparkMaster", spark.sparkContext().master());
+    ObjectMapper json = BenchOutput.JSON;
+    ObjectNode doc = BenchOutput.start(spark);
     ArrayNode runs = doc.putArray("runs");
     List<String> rows = new ArrayList<>();
     for (String c : cases) {
@@ -75,38 +75,27 @@ public final class BenchCommand implements Callable<Integer> {
       noise.put("relabel.noise.rate", parts[1]);
       Settings s = base.with(noise);
       String noisy = DemoSteps.noisyCopy(spark, s, clean);
-      resetPeaks();
+      BenchOutput.resetPeaks();
       long t0 = System.nanoTime();
       RelabelJob.Result r = DemoSteps.relabel(spark, s, noisy, "bench");
       double seconds = (System.nanoTime() - t0) / 1e9;
       ObjectNode run = runs.addObject();
       run.put("noise", c);
       run.put("pipelineSeconds", seconds);
-      run.put("peakHeapMiB", peakHeapBytes() / (double) (1 << 20));
-      run.put("peakRssMiB", peakRssKiB() / 1024.0);
+      run.put("peakHeapMiB", BenchOutput.peakHeapBytes() / (double) (1 << 20));
+      run.put("peakRssMiB", BenchOutput.peakRssKiB() / 1024.0);
       JsonNode manifest = json.readTree(r.manifest().toJson());
       run.set("manifest", manifest);
       rows.add(markdownRow(c, seconds, run, manifest));
     }
-    doc.put("finishedAt", Instant.now().toString());
-    Files.createDirectories(out);
-    String stamp = DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC).format(Instant.now());
-    Path jsonFile = out.resolve("bench-" + stamp + ".json");
-    Path mdFile = out.resolve("bench-" + stamp + ".md");
-    Files.writeString(jsonFile, json.writeValueAsString(doc), StandardCharsets.UTF_8);
-    String md = markdown(doc, rows);
-    Files.writeString(mdFile, md, StandardCharsets.UTF_8);
-    System.out.println(md);
-    System.out.println("wrote " + jsonFile + " and " + mdFile);
+    BenchOutput.write(out, "bench", doc, markdown(doc, rows));
     return 0;
   }
 
   private static String markdown(ObjectNode doc, List<String> rows) {
     StringBuilder sb = new StringBuilder();
     sb.append("# relabel bench: Fashion-MNIST, full 60k training split, 10k held-out test\n\n");
-    sb.append("Machine: ").append(doc.get("machine").asText()).append("; Spark master ")
-        .append(doc.get("sparkMaster").asText()).append("; started ").append(doc.get("startedAt").asText())
-        .append(".\n\n");
+    sb.append(BenchOutput.machineLine(doc));
     sb.append("| noise | real noise rate | noisy-label acc | corrected-label acc | change precision | change recall"
         + " | test acc baseline | test acc retrained | test acc ceiling | pipeline s | rows/s by stage"
         + " | peak heap MiB | peak RSS MiB |\n");
@@ -136,35 +125,5 @@ public final class BenchCommand implements Callable<Integer> {
 
   private static String f(JsonNode v) {
     return v.isNumber() ? String.format(Locale.ROOT, "%.4f", v.asDouble()) : "-";
-  }
-
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      p.resetPeakUsage();
-    }
-  }
-
-  private static long peakHeapBytes() {
-    long sum = 0;
-    for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (p.getType() == MemoryType.HEAP && p.getPeakUsage() != null) {
-        sum += p.getPeakUsage().getUsed();
-      }
-    }
-    return sum;
-  }
-
-  /** The process's peak resident set (VmHWM), which includes ND4J's off-heap memory; -1 where /proc is absent. */
-  private static long peakRssKiB() {
-    try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmHWM:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", ""));
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
-      return -1;
-    }
-    return -1;
   }
 }

@@ -105,7 +105,9 @@ public final class Hdl {
     int kTop = spec.topClusters() > 0 ? spec.topClusters()
         : (int) Math.max(2L * workers, (n + spec.localRows() - 1) / spec.localRows());
     kTop = (int) Math.max(1, Math.min(kTop, n));
+    long t0 = System.nanoTime();
     BisectingKMeansModel top = fitTop(base, n, kTop, spec, seed);
+    metrics.put("hdl.seconds.topLevels", seconds(t0));
     String[] topPaths = leafPaths(top);
     Broadcast<BisectingKMeansModel> topModel = jsc.broadcast(top);
     UserDefinedFunction assignTop = udf((UDF1<scala.collection.Seq<Float>, Integer>) x ->
@@ -122,10 +124,14 @@ public final class Hdl {
         .repartition(parallelism, col("top")).sortWithinPartitions("top", "k")
         .toJavaRDD().mapPartitions(it -> Groups.map(it, 3, rows -> splitTopCluster(rows, topPaths, nClasses, spec,
             rule, seed)));
+    t0 = System.nanoTime();
     Dataset<Row> assigned = spark.createDataFrame(assignedRdd, assignedSchema)
         .persist(StorageLevel.MEMORY_AND_DISK());
+    assigned.count();
+    metrics.put("hdl.seconds.lowerLevels", seconds(t0));
 
     // 3. leaves: centroids (for the neighbour leaf), labeled counts (for cluster labels)
+    t0 = System.nanoTime();
     List<Row> leafRows = assigned.filter(col("centroid").isNotNull()).select("leaf", "centroid", "size")
         .orderBy("leaf").collectAsList();
     String[] leaves = new String[leafRows.size()];
@@ -200,10 +206,13 @@ public final class Hdl {
     Dataset<Row> groups = spark.createDataFrame(groupRdd, groupSchema)
         .repartition(parallelism, col("group")).sortWithinPartitions("group", "k")
         .persist(StorageLevel.MEMORY_AND_DISK());
+    metrics.put("hdl.groupRows", groups.count());
     assigned.unpersist(false);
+    metrics.put("hdl.seconds.clusterLabelsAndGroups", seconds(t0));
 
     // 5. adaptive k from leave-one-out statistics summed over leaves
     int k = spec.k();
+    t0 = System.nanoTime();
     if (k == 0) {
       AdaptiveK.Stats stats = groups.toJavaRDD().mapPartitions(it -> {
         AdaptiveK.Stats s = new AdaptiveK.Stats(spec.kMax());
@@ -226,6 +235,8 @@ public final class Hdl {
           String.format("%.4f", choice.delta()), String.format("%.4f", choice.looAccuracy()));
     }
     metrics.put("hdl.k", k);
+    metrics.put("hdl.seconds.adaptiveK", seconds(t0));
+    t0 = System.nanoTime();
 
     // 6. the leaf level: dynamic kNN rounds inside each group
     LeafLabeler.Spec leafSpec = spec.leafSpec(k);
@@ -264,9 +275,14 @@ public final class Hdl {
     Dataset<Row> labels = spark.createDataFrame(labeledRdd, outSchema).persist(StorageLevel.MEMORY_AND_DISK());
     metrics.put("hdl.rows", labels.count());
     groups.unpersist(false);
+    metrics.put("hdl.seconds.leafLevel", seconds(t0));
     Dataset<Row> out = table.join(labels, table.col(keyCol).cast(DataTypes.LongType)
         .equalTo(labels.col(keyCol + "_hdl"))).drop(keyCol + "_hdl");
     return new Result(out, metrics, labels);
+  }
+
+  private static double seconds(long t0) {
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   /** Labeled rows per class. */

@@ -60,15 +60,15 @@ public final class RelabelJob {
       List.of("label_given", "label_corrected", "label_confidence", "label_changed", "relabel_run_id");
 
   // internal columns, dropped before the write
-  static final String KEY = "_rl_key";
-  static final String UNIFORM = "_rl_u";
-  static final String Y = "_rl_y";
-  static final String TRUTH = "_rl_truth";
-  static final String TRUSTED = "_rl_trusted";
-  static final String HOLDOUT = "_rl_holdout";
-  static final String TRAINABLE = "_rl_trainable";
-  static final String FOLD = "_rl_fold";
-  static final String X = "_rl_x";
+  public static final String KEY = "_rl_key";
+  public static final String UNIFORM = "_rl_u";
+  public static final String Y = "_rl_y";
+  public static final String TRUTH = "_rl_truth";
+  public static final String TRUSTED = "_rl_trusted";
+  public static final String HOLDOUT = "_rl_holdout";
+  public static final String TRAINABLE = "_rl_trainable";
+  public static final String FOLD = "_rl_fold";
+  public static final String X = "_rl_x";
   static final String P_OOF = "_rl_p_oof";
   static final String P_BASE = "_rl_p_base";
   static final String P_FINAL = "_rl_p_final";
@@ -136,7 +136,8 @@ public final class RelabelJob {
 
     // 2. canonical layout + embed. The wide table (every input column) is laid out once and kept; the stages work
     // on a narrow copy (internal columns and the embedding) and the wide columns join back, co-partitioned, at the end.
-    Dataset<Row> canonical = canonicalize(in, classes, seed, workers).persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> canonical = canonicalize(in, classes, seed, workers, settings)
+        .persist(StorageLevel.MEMORY_AND_DISK());
     Embedding.Spec embedSpec = Embedding.Spec.from(settings);
     Dataset<Row> narrow = canonical.select(col(KEY), col(Y), col(TRUTH), col(TRUSTED), col(HOLDOUT), col(TRAINABLE),
         col(FOLD), col(UNIFORM), col(contract.featuresCol()));
@@ -305,7 +306,8 @@ public final class RelabelJob {
    * {@code workers} partitions by a hash of the row id, sorted by a per-row key. Every later stage, and the order in
    * which rows meet the optimiser, then depends only on the ids and the seed, not on how the input was split.
    */
-  Dataset<Row> canonicalize(ValidatedInput in, List<String> classes, long seed, int workers) {
+  public static Dataset<Row> canonicalize(ValidatedInput in, List<String> classes, long seed, int workers,
+      Settings settings) {
     InputContract c = in.contract();
     Dataset<Row> t = in.table();
     Map<String, Integer> index = new HashMap<>();
@@ -353,7 +355,7 @@ public final class RelabelJob {
     }, DataTypes.IntegerType);
   }
 
-  static Column argmax(Column probs) {
+  public static Column argmax(Column probs) {
     return argmaxUdf().apply(probs);
   }
 
