@@ -69,6 +69,10 @@ public final class BenchScaleCommand implements Callable<Integer> {
       description = "Also run flat KMeans with HDL's leaf count on the largest size (default on).")
   boolean kmeans;
 
+  @Option(names = "--kmeans-limit", paramLabel = "SECONDS",
+      description = "Stop the flat KMeans after this long and report it as slower than the limit (default 1200).")
+  long kmeansLimit = 1200;
+
   @Override
   public Integer call() throws IOException {
     Settings s = common.settings().with(Map.of("relabel.embed.pcaDims", "128", "relabel.hdl.mode", "fill"));
@@ -113,11 +117,9 @@ public final class BenchScaleCommand implements Callable<Integer> {
       double kmSeconds = -1;
       if (kmeans && n == largest) {
         Dataset<Row> vec = rows.select(col("key"), toUnitVector(col("x")).as("v"));
-        long t1 = System.nanoTime();
-        new KMeans().setK(leaves).setSeed(seed).setMaxIter(s.get(RelabelParams.HDL_MAX_ITER)).setFeaturesCol("v")
-            .fit(vec);
-        kmSeconds = (System.nanoTime() - t1) / 1e9;
+        kmSeconds = timedKMeans(spark, vec, leaves, seed, s.get(RelabelParams.HDL_MAX_ITER), kmeansLimit);
         run.put("flatKMeansSeconds", kmSeconds);
+        run.put("flatKMeansFinished", kmSeconds <= kmeansLimit);
         run.put("flatKMeansK", leaves);
       }
       rows.unpersist(false);
@@ -127,7 +129,8 @@ public final class BenchScaleCommand implements Callable<Integer> {
           m.get("hdl.seconds.topLevels"), m.get("hdl.seconds.lowerLevels"), m.get("hdl.seconds.clusterLabelsAndGroups"),
           m.get("hdl.seconds.adaptiveK"), m.get("hdl.seconds.leafLevel"), leaves, m.get("hdl.k"),
           BenchOutput.f4(run.get("pseudoLabelAccuracy").asDouble()),
-          kmSeconds < 0 ? "-" : String.format(java.util.Locale.ROOT, "%.0f", kmSeconds),
+          kmSeconds < 0 ? "-" : kmSeconds > kmeansLimit ? "> " + kmeansLimit + " (stopped)"
+              : String.format(java.util.Locale.ROOT, "%.0f", kmSeconds),
           run.get("peakHeapMiB").asDouble(), run.get("peakRssMiB").asDouble()));
     }
     md.append("\nKMeans: MLlib org.apache.spark.ml.clustering.KMeans (k-means|| init), maxIter = relabel.hdl"
@@ -135,6 +138,31 @@ public final class BenchScaleCommand implements Callable<Integer> {
         + " sample of relabel.hdl.fitRows rows and assigns every row.\n");
     BenchOutput.write(out, "bench-scale", doc, md.toString());
     return 0;
+  }
+
+  /**
+   * Fits flat KMeans in its own Spark job group and cancels it after {@code limit} seconds; returns the seconds it
+   * took, or a value above the limit when it was stopped.
+   */
+  private static double timedKMeans(SparkSession spark, Dataset<Row> vec, int k, long seed, int maxIter,
+      long limit) {
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    long t0 = System.nanoTime();
+    java.util.concurrent.Future<?> fit = pool.submit(() -> {
+      spark.sparkContext().setJobGroup("bench-kmeans", "flat KMeans k=" + k, true);
+      new KMeans().setK(k).setSeed(seed).setMaxIter(maxIter).setFeaturesCol("v").fit(vec);
+    });
+    try {
+      fit.get(limit, java.util.concurrent.TimeUnit.SECONDS);
+      return (System.nanoTime() - t0) / 1e9;
+    } catch (java.util.concurrent.TimeoutException e) {
+      spark.sparkContext().cancelJobGroup("bench-kmeans");
+      return limit + 1;
+    } catch (InterruptedException | java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException("flat KMeans failed", e);
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** Writes (once) the derived table of n rows: key, x (array<float>, 128), label (5% kept), truth. */
@@ -151,8 +179,9 @@ public final class BenchScaleCommand implements Callable<Integer> {
         .add("x", DataTypes.createArrayType(DataTypes.FloatType), false).add("label", DataTypes.IntegerType, true)
         .add("truth", DataTypes.IntegerType, false);
     int dim = source.dim();
+    // the source is the clean table: its given label is the truth
     Dataset<Row> rows = spark.createDataFrame(source.table().select(col(HdlBench.RANK), col(RelabelJob.X),
-        col(RelabelJob.TRUTH)).toJavaRDD().flatMap(r -> {
+        org.apache.spark.sql.functions.coalesce(col(RelabelJob.TRUTH), col(RelabelJob.Y))).toJavaRDD().flatMap(r -> {
           long rank = r.getLong(0);
           float[] x = Features.floats(r.getList(1));
           double rms = 0;
