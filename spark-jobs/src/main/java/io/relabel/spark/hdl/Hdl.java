@@ -231,6 +231,8 @@ public final class Hdl {
       metrics.put("hdl.kRule", choice.rule());
       metrics.put("hdl.deltaK", choice.delta());
       metrics.put("hdl.looAccuracy", choice.looAccuracy());
+      metrics.put("hdl.deltaByK", join(choice.deltaByK()));
+      metrics.put("hdl.looAccuracyByK", join(choice.looAccuracyByK()));
       LOG.info("HDL adaptive k = {} ({}; delta_k = {}, leave-one-out accuracy {})", k, choice.rule(),
           String.format("%.4f", choice.delta()), String.format("%.4f", choice.looAccuracy()));
     }
@@ -279,6 +281,14 @@ public final class Hdl {
     Dataset<Row> out = table.join(labels, table.col(keyCol).cast(DataTypes.LongType)
         .equalTo(labels.col(keyCol + "_hdl"))).drop(keyCol + "_hdl");
     return new Result(out, metrics, labels);
+  }
+
+  private static String join(double[] v) {
+    StringBuilder b = new StringBuilder();
+    for (double d : v) {
+      b.append(b.length() == 0 ? "" : " ").append(String.format(java.util.Locale.ROOT, "%.4f", d));
+    }
+    return b.toString();
   }
 
   private static double seconds(long t0) {
