@@ -94,6 +94,9 @@ public final class RelabelParams {
   public static final Param<Integer> HDL_LEAF_SIZE = Param.intRange("relabel.hdl.leafSize",
       "A cluster with more rows than this is split further unless its labeled members agree; bounds the rows one"
           + " leaf kNN holds in memory.", 2, 1_000_000);
+  public static final Param<Integer> HDL_NEIGHBOUR_LEAVES = Param.intRange("relabel.hdl.neighbourLeaves",
+      "Nearest leaves (by centroid) whose rows join a leaf's kNN as voters, so rows at a leaf's border find their"
+          + " neighbours across it; a group holds up to (1 + this) x leafSize rows.", 0, 16);
   public static final Param<Integer> HDL_TOP_CLUSTERS = Param.intRange("relabel.hdl.topClusters",
       "Leaves of the distributed top levels (MLlib BisectingKMeans, cosine); 0 = about rows / relabel.hdl.localRows,"
           + " at least twice the workers.", 0, 1_000_000);

@@ -5,7 +5,7 @@ import io.relabel.core.config.Settings;
 import java.io.Serializable;
 
 /** The HDL stage's settings ({@code relabel.hdl.*}), validated once where they are read. */
-public record HdlSpec(String mode, int leafSize, int topClusters, int localRows, int fitRows, int maxIterations,
+public record HdlSpec(String mode, int leafSize, int neighbourLeaves, int topClusters, int localRows, int fitRows, int maxIterations,
     double purity, int minSupport, double agreement, double minAgreement, double relaxStep, int rounds, int k,
     int kMax, double tau, boolean fillUndecided, boolean inverseFrequency) implements Serializable {
 
@@ -21,6 +21,7 @@ public record HdlSpec(String mode, int leafSize, int topClusters, int localRows,
 
   public static HdlSpec from(Settings s) {
     return new HdlSpec(s.get(RelabelParams.HDL_MODE), s.get(RelabelParams.HDL_LEAF_SIZE),
+        s.get(RelabelParams.HDL_NEIGHBOUR_LEAVES),
         s.get(RelabelParams.HDL_TOP_CLUSTERS), s.get(RelabelParams.HDL_LOCAL_ROWS), s.get(RelabelParams.HDL_FIT_ROWS),
         s.get(RelabelParams.HDL_MAX_ITER), s.get(RelabelParams.HDL_PURITY), s.get(RelabelParams.HDL_MIN_SUPPORT),
         s.get(RelabelParams.HDL_AGREEMENT), s.get(RelabelParams.HDL_MIN_AGREEMENT),

@@ -51,7 +51,7 @@ import org.slf4j.LoggerFactory;
  *       ({@link LocalHierarchy}) until its clusters are small enough or their labeled members agree.</li>
  *   <li>Cluster labels top down ({@link ClusterLabeling}) from labeled-member counts per leaf (leaves × classes
  *       numbers reach the driver).</li>
- *   <li>Leaf level: each leaf, with the rows of its nearest leaf (by centroid) as guests, goes to one task; adaptive
+ *   <li>Leaf level: each leaf, with the rows of its nearest leaves (by centroid) as guests, goes to one task; adaptive
  *       k from leave-one-out statistics summed over leaves ({@link AdaptiveK}), then the dynamic kNN rounds
  *       ({@link LeafLabeler}) as blocked matrix products on that task.</li>
  * </ol>
@@ -151,10 +151,12 @@ public final class Hdl {
     }
     Map<String, ClusterLabeling.Decision> decisions = ClusterLabeling.decide(leafCounts, nClasses, rule);
     Map<String, List<String>> visitors = new HashMap<>();
-    if (leaves.length > 1) {
-      BlockedKnn.Neighbours nb = BlockedKnn.topKExcludingSelf(centroids, 1);
+    if (leaves.length > 1 && spec.neighbourLeaves() > 0) {
+      BlockedKnn.Neighbours nb = BlockedKnn.topKExcludingSelf(centroids, spec.neighbourLeaves());
       for (int i = 0; i < leaves.length; i++) {
-        visitors.computeIfAbsent(leaves[nb.index()[i][0]], l -> new ArrayList<>()).add(leaves[i]);
+        for (int j : nb.index()[i]) {
+          visitors.computeIfAbsent(leaves[j], l -> new ArrayList<>()).add(leaves[i]);
+        }
       }
     }
     metrics.put("hdl.leaves", leaves.length);
