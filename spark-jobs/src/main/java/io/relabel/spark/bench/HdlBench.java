@@ -123,6 +123,10 @@ public final class HdlBench {
       pseudo(m, all, unlabeled, "hdl", col(Hdl.LABEL));
       pseudo(m, all, unlabeled, "flatKnn", col(KNN));
       pseudo(m, all, unlabeled, "threshold", col(CLF));
+      // HDL and kNN restricted to their most confident rows, at (at least) the classifier's coverage
+      double c = (double) m.get("pseudo.threshold.coverage");
+      pseudo(m, all, unlabeled, "hdlMatched", atCoverage(all.filter(unlabeled), col(Hdl.LABEL), Hdl.CONFIDENCE, c));
+      pseudo(m, all, unlabeled, "flatKnnMatched", atCoverage(all.filter(unlabeled), col(KNN), KNN_CONF, c));
       m.put("test.labeledOnly", testAccuracy(all, col(TRAINABLE), col(Y), trainer, dim, nClasses, seed, jsc));
       Column train = not(col(HOLDOUT));
       m.put("test.hdl", testAccuracy(all, train, coalesce(col(VOTE), col(Hdl.LABEL)), trainer, dim, nClasses, seed,
@@ -175,6 +179,19 @@ public final class HdlBench {
         col(RelabelJob.UNIFORM), col(in.contract().idCol()).cast(DataTypes.LongType).as(RANK), col(featuresCol)),
         featuresCol, in.featureDim(), TRAINABLE, RelabelJob.UNIFORM, Embedding.Spec.from(settings), X);
     return new Embedded(e.table().drop(featuresCol), classes.size(), e.dim(), in.rows());
+  }
+
+  /**
+   * A method's labels kept only where its confidence is at least the (1 - coverage) quantile of its confidence on
+   * {@code rows}: its most confident share, ties included (so the coverage reached may be higher).
+   */
+  private static Column atCoverage(Dataset<Row> rows, Column label, String confidenceCol, double coverage) {
+    if (coverage >= 1.0) {
+      return label;
+    }
+    double q = rows.filter(col(confidenceCol).isNotNull()).stat()
+        .approxQuantile(confidenceCol, new double[] {1.0 - coverage}, 0.0)[0];
+    return when(col(confidenceCol).geq(q), label);
   }
 
   /** Coverage and accuracy of one method's pseudo-labels on the unlabeled training rows. */

@@ -106,7 +106,7 @@ public final class BenchHdlCommand implements Callable<Integer> {
   static String prepare(SparkSession spark, Settings s, Case c) {
     String dataDir = s.get(RelabelParams.DATA_DIR);
     DatasetFetcher fetcher = Datasets.byName(c.dataset()).orElseThrow().fetcher();
-    String clean = fetcher.fetch(new DatasetFetcher.Request(dataDir, false, null), () -> spark).table();
+    String clean = fetcher.fetch(new DatasetFetcher.Request(dataDir, false, null, s.get(RelabelParams.SEED)), () -> spark).table();
     String path = Path.of(dataDir, "bench", c.name() + "-seed" + s.get(RelabelParams.SEED)).toString();
     NoiseInjection.Result prepared = NoiseInjection.injectWithReport(InputReader.read(spark, clean), s);
     TableWriter.writeAtomically(prepared.table(), path, true, Map.of("_noise.json", prepared.report().json()));
@@ -128,6 +128,10 @@ public final class BenchHdlCommand implements Callable<Integer> {
           m.get("test.flatKnn")));
       sb.append(row("classifier >= threshold", m.get("pseudo.threshold.accuracy"), m.get("pseudo.threshold.coverage"),
           m.get("test.threshold")));
+      sb.append(row("HDL, most confident rows", m.get("pseudo.hdlMatched.accuracy"),
+          m.get("pseudo.hdlMatched.coverage"), null));
+      sb.append(row("flat kNN, most confident rows", m.get("pseudo.flatKnnMatched.accuracy"),
+          m.get("pseudo.flatKnnMatched.coverage"), null));
       sb.append(row("labeled rows only", null, null, m.get("test.labeledOnly")));
       sb.append(row("true labels (ceiling)", null, null, m.get("test.ceiling")));
     } else {
