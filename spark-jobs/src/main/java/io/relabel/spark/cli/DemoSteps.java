@@ -26,7 +26,8 @@ final class DemoSteps {
   /** Fetches Fashion-MNIST into {@code relabel.data.dir} unless it is there already; returns the table path. */
   static String fetch(SparkSession spark, Settings settings, Path fromDir) {
     DatasetFetcher.Result r = new FashionMnistFetcher()
-        .fetch(new DatasetFetcher.Request(settings.get(RelabelParams.DATA_DIR), false, fromDir), () -> spark);
+        .fetch(new DatasetFetcher.Request(settings.get(RelabelParams.DATA_DIR), false, fromDir,
+            settings.get(RelabelParams.SEED)), () -> spark);
     return r.table();
   }
 
