@@ -16,11 +16,7 @@ class LongTailPlanTest {
 
   /** 5000 rows, 1000 per class, ids 3k+1, in the given order and chunking. */
   private static InMemoryRows rows(List<Long> ids, int chunks) {
-    InMemoryRows r = new InMemoryRows(chunks);
-    for (long id : ids) {
-      r.add(id, cls(id));
-    }
-    return r;
+    return InMemoryRows.of(ids, id -> cls(id), chunks);
   }
 
   private static int cls(long id) {

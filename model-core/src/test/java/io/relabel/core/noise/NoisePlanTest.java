@@ -18,11 +18,7 @@ class NoisePlanTest {
 
   /** Rows 0..n-1 with class (id * 7) mod C, in a given order and chunking. */
   private static InMemoryRows rows(List<Long> ids, int chunks) {
-    InMemoryRows r = new InMemoryRows(chunks);
-    for (long id : ids) {
-      r.add(id, cls(id));
-    }
-    return r;
+    return InMemoryRows.of(ids, id -> cls(id), chunks);
   }
 
   private static int cls(long id) {

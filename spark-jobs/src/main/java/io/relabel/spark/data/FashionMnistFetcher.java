@@ -94,17 +94,9 @@ public final class FashionMnistFetcher implements DatasetFetcher {
       return new Result(table, true, Map.of(), "existing table");
     }
     long t0 = System.nanoTime();
-    Path dir;
-    String source;
-    if (request.fromDir() != null) {
-      dir = locate(request.fromDir(), "--from " + request.fromDir());
-      source = "files in " + dir;
-    } else {
-      Path cache = FetchSupport.cacheDir(request.dataDir(), NAME);
-      Path root = debian.fetch(cache, request.force(), manualHelp());
-      dir = locate(root, "the unpacked package in " + root);
-      source = "Debian package " + DEBIAN_PACKAGE + " (" + DebianPackage.unpackedFrom(root) + ")";
-    }
+    FetchSupport.Origin origin = FetchSupport.origin(request, debian, NAME, DEBIAN_PACKAGE, manualHelp());
+    Path dir = locate(origin.root(), origin.what());
+    String source = origin.source("files in " + dir);
     LOG.info("reading the IDX files in {}", dir);
     List<Chunk> chunks = new ArrayList<>();
     int train = readSplit(dir, TRAIN_IMAGES, TRAIN_LABELS, "train", 0, chunks);

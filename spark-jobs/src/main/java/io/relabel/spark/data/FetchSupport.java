@@ -41,6 +41,32 @@ final class FetchSupport {
     Iterator<Row> rows(T data, int from, int to);
   }
 
+  /**
+   * Where a fetch finds its source files.
+   *
+   * @param root          the directory to search
+   * @param what          the directory in words, for messages ("--from DIR", "the unpacked package in DIR")
+   * @param packageSource the Debian package and .deb it came from, or null for --from
+   */
+  record Origin(Path root, String what, String packageSource) {
+
+    /** The provenance of the data: the Debian package, or else {@code files} (the files found under --from). */
+    String source(String files) {
+      return packageSource != null ? packageSource : files;
+    }
+  }
+
+  /** --from DIR when the request has one, else the Debian package, downloaded (or reused) and unpacked. */
+  static Origin origin(DatasetFetcher.Request request, DebianPackage debian, String name, String packageName,
+      String manualHelp) {
+    if (request.fromDir() != null) {
+      return new Origin(request.fromDir(), "--from " + request.fromDir(), null);
+    }
+    Path root = debian.fetch(cacheDir(request.dataDir(), name), request.force(), manualHelp);
+    return new Origin(root, "the unpacked package in " + root,
+        "Debian package " + packageName + " (" + DebianPackage.unpackedFrom(root) + ")");
+  }
+
   /** {@code <dataDir>/<name>}. */
   static String tablePath(String dataDir, String name) {
     String d = dataDir.length() > 1 && dataDir.endsWith("/") ? dataDir.substring(0, dataDir.length() - 1) : dataDir;

@@ -17,6 +17,7 @@ import io.relabel.core.noise.NoiseStats;
 import io.relabel.core.noise.NoiseType;
 import io.relabel.core.noise.PairMap;
 import io.relabel.core.noise.RowIds;
+import io.relabel.core.noise.RowTest;
 import io.relabel.core.noise.RowScan;
 import io.relabel.spark.cli.RelabelException;
 import java.io.Serializable;
@@ -326,13 +327,14 @@ public final class NoiseInjection {
       RowMapper mapper, Object[] classes) {
     DataType labelType = input.schema().apply(c.label).dataType();
     UserDefinedFunction newLabel = functions.udf(new NewLabel(plan, mapper, classes), labelType);
-    UserDefinedFunction trusted = functions.udf(new TrustedMark(plan, mapper), DataTypes.BooleanType);
+    UserDefinedFunction trusted = functions.udf(new RowFlag((rowId, cls) -> plan.isTrusted(rowId), false, mapper),
+        DataTypes.BooleanType);
     Column id = input.col(c.id);
     Column label = input.col(c.label);
     Column split = c.split == null ? lit(null).cast(DataTypes.StringType) : input.col(c.split);
     Dataset<Row> kept = input;
     if (longTail != null) {
-      UserDefinedFunction keep = functions.udf(new LongTailKeep(longTail, mapper), DataTypes.BooleanType);
+      UserDefinedFunction keep = functions.udf(new RowFlag(longTail, true, mapper), DataTypes.BooleanType);
       kept = input.where(keep.apply(id, label, split));
     }
     List<Column> out = new ArrayList<>();
@@ -606,37 +608,28 @@ public final class NoiseInjection {
     }
   }
 
-  /** Whether the long-tail subsample keeps a row (rows it does not draw from are always kept). */
-  private static final class LongTailKeep implements UDF3<Object, Object, Object, Boolean> {
+  /**
+   * A yes/no column from a {@link RowTest} on the eligible rows, {@code otherRows} for the rest: the long-tail
+   * filter (rows it does not draw from are kept) and the trusted mark (only eligible rows can be trusted).
+   */
+  private static final class RowFlag implements UDF3<Object, Object, Object, Boolean> {
     private static final long serialVersionUID = 1L;
-    private final LongTailPlan longTail;
+    private final RowTest test;
+    private final boolean otherRows;
     private final RowMapper mapper;
 
-    LongTailKeep(LongTailPlan longTail, RowMapper mapper) {
-      this.longTail = longTail;
+    RowFlag(RowTest test, boolean otherRows, RowMapper mapper) {
+      this.test = test;
+      this.otherRows = otherRows;
       this.mapper = mapper;
     }
 
     @Override
     public Boolean call(Object id, Object label, Object split) {
-      return !mapper.eligibility.test(split, label) || longTail.test(RowIds.normalize(id), mapper.classOf(label, id));
-    }
-  }
-
-  /** Whether a row is in the trusted sample. */
-  private static final class TrustedMark implements UDF3<Object, Object, Object, Boolean> {
-    private static final long serialVersionUID = 1L;
-    private final NoisePlan plan;
-    private final RowMapper mapper;
-
-    TrustedMark(NoisePlan plan, RowMapper mapper) {
-      this.plan = plan;
-      this.mapper = mapper;
-    }
-
-    @Override
-    public Boolean call(Object id, Object label, Object split) {
-      return mapper.eligibility.test(split, label) && plan.isTrusted(RowIds.normalize(id));
+      if (!mapper.eligibility.test(split, label)) {
+        return otherRows;
+      }
+      return test.test(RowIds.normalize(id), mapper.classOf(label, id));
     }
   }
 }

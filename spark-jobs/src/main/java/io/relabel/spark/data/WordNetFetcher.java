@@ -107,16 +107,9 @@ public final class WordNetFetcher implements DatasetFetcher {
       return new Result(table, true, Map.of(), "existing table");
     }
     long t0 = System.nanoTime();
-    Path file;
-    String source;
-    if (request.fromDir() != null) {
-      file = locate(request.fromDir(), "--from " + request.fromDir());
-      source = "file " + file;
-    } else {
-      Path root = debian.fetch(FetchSupport.cacheDir(request.dataDir(), NAME), request.force(), manualHelp());
-      file = locate(root, "the unpacked package in " + root);
-      source = "Debian package " + DEBIAN_PACKAGE + " (" + DebianPackage.unpackedFrom(root) + ")";
-    }
+    FetchSupport.Origin origin = FetchSupport.origin(request, debian, NAME, DEBIAN_PACKAGE, manualHelp());
+    Path file = locate(origin.root(), origin.what());
+    String source = origin.source("file " + file);
     LOG.info("reading {}", file);
     Synsets synsets = Synsets.read(file);
     long[][] perClass = synsets.drawSplit(request.seed());
