@@ -84,7 +84,7 @@ public final class NoiseInjection {
   /**
    * What noise injection did, exactly (every count is fixed before a row is written).
    *
-   * @param rowsPerSplit rows per split value ("(all)" when the table has no split column)
+   * @param rowsPerSplit rows per split value in the input ("(all)" when the table has no split column)
    * @param noisySplit   the split that got noise, or null when the table has no split column
    * @param unlabeled    rows of the noisy split without a label (left unchanged)
    * @param classes      the class list, in index order
@@ -108,8 +108,9 @@ public final class NoiseInjection {
       lines.add("rows: " + total + " (" + splits + ")");
       String where = noisySplit == null ? "the table" : "split '" + noisySplit + "'";
       if (longTail != null) {
-        lines.add(String.format(Locale.ROOT, "long tail (ratio %s) in %s: kept %d of %d labeled rows; rows per class"
-            + " kept:", longTail.ratio(), where, sum(longTail.kept()), sum(longTail.before())));
+        lines.add(String.format(Locale.ROOT, "long tail (ratio %s) in %s: kept %d of %d labeled rows (%d rows"
+            + " written in all); rows per class kept:", longTail.ratio(), where, sum(longTail.kept()),
+            sum(longTail.before()), rowsWritten()));
         for (int c = 0; c < classes.size(); c++) {
           lines.add("  class " + classes.get(c) + ": " + longTail.kept()[c] + " of " + longTail.before()[c]);
         }
@@ -171,6 +172,7 @@ public final class NoiseInjection {
         lt.put("ratio", longTail.ratio());
         lt.put("rowsPerClassBefore", byClass(longTail.before()));
         lt.put("rowsPerClassKept", byClass(longTail.kept()));
+        lt.put("rowsWritten", rowsWritten());
         m.put("longTail", lt);
       }
       if (stats.flippedPerSource() != null) {
@@ -187,6 +189,12 @@ public final class NoiseInjection {
       } catch (JsonProcessingException e) {
         throw new IllegalStateException(e);
       }
+    }
+
+    /** Rows of the output table: the input's, less those the long tail dropped. */
+    public long rowsWritten() {
+      long input = rowsPerSplit.values().stream().mapToLong(Long::longValue).sum();
+      return longTail == null ? input : input - sum(longTail.before()) + sum(longTail.kept());
     }
 
     private Map<String, Long> byClass(long[] counts) {

@@ -108,7 +108,8 @@ class InjectNoiseCommandTest {
     long[] kept = {40, 31, 24, 19, 14, 11, 9, 7, 5, 4};
     long[] labeled = {9, 7, 6, 5, 4, 3, 2, 2, 2, 1};
     List<String> expected = new ArrayList<>(List.of("rows: 500 (test 100, train 400)",
-        "long tail (ratio 10.0) in split 'train': kept 164 of 400 labeled rows; rows per class kept:"));
+        "long tail (ratio 10.0) in split 'train': kept 164 of 400 labeled rows (264 rows written in all); rows per"
+            + " class kept:"));
     for (int c = 0; c < 10; c++) {
       expected.add("  class " + c + ": " + kept[c] + " of 40");
     }

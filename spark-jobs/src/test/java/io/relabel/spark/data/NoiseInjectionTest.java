@@ -295,7 +295,8 @@ class NoiseInjectionTest {
     assertEquals(0L, out.join(in, out.col("id").equalTo(in.col("id")), "left_anti").count(),
         "every output row is an input row");
     assertEquals(List.of("rows: 5000 (test 1000, train 4000)",
-        "long tail (ratio 10.0) in split 'train': kept 1725 of 4000 labeled rows; rows per class kept:",
+        "long tail (ratio 10.0) in split 'train': kept 1725 of 4000 labeled rows (2725 rows written in all); rows"
+            + " per class kept:",
         "  class 0: 800 of 800", "  class 1: 450 of 800", "  class 2: 253 of 800", "  class 3: 142 of 800",
         "  class 4: 80 of 800",
         "noisy split 'train': 1725 labeled rows, 0 trusted, 1725 noisy",
@@ -343,6 +344,7 @@ class NoiseInjectionTest {
         "relabel.noise.longTailRatio", "10", "relabel.noise.labeledShare", "0.2"), 16).report().json();
     assertTrue(json.contains("\"rowsPerClassKept\" : {\n      \"0\" : 800,\n      \"1\" : 450,"), json);
     assertTrue(json.contains("\"labeledRows\" : 345,"), json);
+    assertTrue(json.contains("\"rowsWritten\" : 2725"), json);
     assertTrue(json.contains("\"labeledRealErrorRate\" : 0.5014492753623189,"), json);
   }
 
