@@ -156,6 +156,14 @@ public final class RelabelParams {
   public static final Param<Integer> NOISE_TRUSTED = Param.intRange("relabel.noise.trustedSize",
       "Rows of the noisy split kept clean and marked trusted (drawn disjointly from the held-out split).",
       0, Integer.MAX_VALUE);
+  public static final Param<Double> NOISE_LABELED_SHARE = Param.doubleRange("relabel.noise.labeledShare",
+      "Exact share of the non-trusted noisy-split rows that keep a label, stratified by class (each class keeps at"
+          + " least one); the others get a null label (label_true keeps the truth). Noise is then applied to the"
+          + " labeled rows only, so the real error rate is exact among them. 1 keeps every label.", 0.0, 1.0);
+  public static final Param<Double> NOISE_LONG_TAIL = Param.doubleRange("relabel.noise.longTailRatio",
+      "Before anything else, subsample the noisy split to a long tail: class c of C (class-list order) keeps"
+          + " exactly min(n_c, max(1, round(n_max * R^(-c/(C-1))))) rows, n_max the largest class; dropped rows are"
+          + " not written, other splits are kept whole. 1 keeps every row.", 1.0, 1_000_000.0);
   public static final Param<String> NOISE_SPLIT = Param.text("relabel.noise.split",
       "Value of the split column whose rows get noise (other rows keep their labels).", "[^,]+",
       "a non-empty value");

@@ -2,6 +2,7 @@ package io.relabel.core.noise;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.LongToIntFunction;
 
 /**
  * Eligible rows held in a list, for unit tests and small local tables. It splits the list into chunks and merges
@@ -19,6 +20,15 @@ public final class InMemoryRows implements EligibleRows {
       throw new IllegalArgumentException("chunks must be positive: " + chunks);
     }
     this.chunks = chunks;
+  }
+
+  /** Rows with the given ids, each in class {@code classOf(id)}, in the given order. */
+  public static InMemoryRows of(Iterable<Long> ids, LongToIntFunction classOf, int chunks) {
+    InMemoryRows r = new InMemoryRows(chunks);
+    for (long id : ids) {
+      r.add(id, classOf.applyAsInt(id));
+    }
+    return r;
   }
 
   public InMemoryRows add(Object id, int cls) {

@@ -9,20 +9,26 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The decision, for every eligible row, whether it is trusted and which label it gets, as a small serializable
- * object: a few thresholds and the class map. It is built with a handful of passes over the (id, class) pairs of the
- * eligible rows and is then applied to each row independently, on any partition, by {@link #isTrusted} and
- * {@link #noisyClass}. Every decision is a pure function of (seed, row id, class) and of the thresholds, which are
- * themselves functions of the set of rows, so the output never depends on partitioning or row order.
+ * The decision, for every eligible row, whether it is trusted, whether it keeps a label and which label it gets, as
+ * a small serializable object: a few thresholds and the class map. It is built with a handful of passes over the
+ * (id, class) pairs of the eligible rows and is then applied to each row independently, on any partition, by
+ * {@link #isTrusted}, {@link #keepsLabel} and {@link #noisyClass}. Every decision is a pure function of
+ * (seed, row id, class) and of the thresholds, which are themselves functions of the set of rows, so the output
+ * never depends on partitioning or row order.
  *
  * <p>Order of draws: first exactly {@code trustedSize} trusted rows (the smallest keys of stage {@value
- * #TRUSTED_STAGE}), then among the remaining rows exactly round(rate * n) flips (symmetric: across all classes; pair:
- * round(rate * n_c) per mapped class c, ranked by stage {@value #FLIP_STAGE}), then for a symmetric flip the new class,
- * uniform among the other C-1 classes (stage {@value #TARGET_STAGE}).
+ * #TRUSTED_STAGE}); then, when a labeled share s &lt; 1 is set, exactly round(s * n) of the n other rows keep their
+ * label, stratified by class ({@link ClassQuotas#stratified}, stage {@value #LABELED_STAGE}); then among the rows
+ * that keep a label exactly round(rate * m) flips (symmetric: across all classes; pair: round(rate * m_c) per mapped
+ * class c, ranked by stage {@value #FLIP_STAGE}), and for a symmetric flip the new class, uniform among the other
+ * C-1 classes (stage {@value #TARGET_STAGE}). The labeled rows are drawn before the flips so that the real error
+ * rate is exact among the labels a learner actually sees; flipping labels that are then removed would leave the
+ * rate among the kept ones to chance.
  */
 public final class NoisePlan implements Serializable {
 
   public static final String TRUSTED_STAGE = "noise.trusted";
+  public static final String LABELED_STAGE = "noise.labeled";
   public static final String FLIP_STAGE = "noise.flip";
   public static final String TARGET_STAGE = "noise.target";
 
@@ -32,18 +38,18 @@ public final class NoisePlan implements Serializable {
   private final long seed;
   private final NoiseType type;
   private final int numClasses;
-  private final Threshold trusted;
+  private final Candidates candidates;
   private final int[] groupOfClass;
   private final Threshold[] flip;
   private final int[] pairTargets;
   private final NoiseStats stats;
 
-  private NoisePlan(long seed, NoiseType type, int numClasses, Threshold trusted, int[] groupOfClass,
+  private NoisePlan(long seed, NoiseType type, int numClasses, Candidates candidates, int[] groupOfClass,
       Threshold[] flip, int[] pairTargets, NoiseStats stats) {
     this.seed = seed;
     this.type = type;
     this.numClasses = numClasses;
-    this.trusted = trusted;
+    this.candidates = candidates;
     this.groupOfClass = groupOfClass;
     this.flip = flip;
     this.pairTargets = pairTargets;
@@ -74,10 +80,21 @@ public final class NoisePlan implements Serializable {
     }
     Threshold trusted = ExactSelection.select(rows, new AllInOne(), spec.seed(), TRUSTED_STAGE,
         new long[] {eligible}, new long[] {spec.trustedSize()}, candidateLimit)[0];
-    long[] noisyPerClass = spec.trustedSize() == 0 ? perClass
-        : rows.scan(new ClassCounts(numClasses, new TrustedTest(spec.seed(), trusted)));
+    Candidates untrusted = new Candidates(spec.seed(), trusted, null);
+    long[] nonTrustedPerClass = spec.trustedSize() == 0 ? perClass
+        : rows.scan(new ClassCounts(numClasses, untrusted));
+    long nonTrusted = Arrays.stream(nonTrustedPerClass).sum();
+    checkSame(eligible - spec.trustedSize(), nonTrusted);
+
+    Candidates candidates = untrusted;
+    long[] noisyPerClass = nonTrustedPerClass;
+    if (spec.labeledShare() < 1) {
+      noisyPerClass = ClassQuotas.stratified(exactCount(spec.labeledShare(), nonTrusted), nonTrustedPerClass);
+      Threshold[] labeled = ExactSelection.select(rows, new ClassGroups(untrusted, null), spec.seed(),
+          LABELED_STAGE, nonTrustedPerClass, noisyPerClass, candidateLimit);
+      candidates = new Candidates(spec.seed(), trusted, labeled);
+    }
     long noisy = Arrays.stream(noisyPerClass).sum();
-    checkSame(eligible - spec.trustedSize(), noisy);
 
     int[] groupOfClass = new int[numClasses];
     long[] sizes;
@@ -107,14 +124,15 @@ public final class NoisePlan implements Serializable {
         }
       }
     }
-    Threshold[] flip = ExactSelection.select(rows, new FlipGroups(spec.seed(), trusted, groupOfClass), spec.seed(),
+    Threshold[] flip = ExactSelection.select(rows, new ClassGroups(candidates, groupOfClass), spec.seed(),
         FLIP_STAGE, sizes, ks, candidateLimit);
-    NoiseStats stats = new NoiseStats(eligible, spec.trustedSize(), noisyPerClass, flippedPerSource,
-        Arrays.stream(ks).sum());
-    LOG.debug("noise plan ({}, rate {}): {} eligible rows, {} trusted, {} noisy, {} flipped, real error rate {}",
-        spec.type().settingValue(), spec.rate(), eligible, stats.trusted(), stats.noisy(), stats.flipped(),
+    NoiseStats stats = new NoiseStats(eligible, spec.trustedSize(), nonTrustedPerClass, noisyPerClass,
+        flippedPerSource, Arrays.stream(ks).sum());
+    LOG.debug("noise plan ({}, rate {}, labeled share {}): {} eligible rows, {} trusted, {} noisy, {} unlabeled, {}"
+        + " flipped, real error rate {}", spec.type().settingValue(), spec.rate(), spec.labeledShare(), eligible,
+        stats.trusted(), stats.noisy(), stats.unlabeled(), stats.flipped(),
         String.format("%.6f", stats.realErrorRate()));
-    return new NoisePlan(spec.seed(), spec.type(), numClasses, trusted, groupOfClass, flip,
+    return new NoisePlan(spec.seed(), spec.type(), numClasses, candidates, groupOfClass, flip,
         spec.pairTargets() == null ? null : spec.pairTargets().clone(), stats);
   }
 
@@ -135,13 +153,21 @@ public final class NoisePlan implements Serializable {
 
   /** Whether an eligible row is kept clean and marked trusted. {@code id} is canonical ({@link RowIds}). */
   public boolean isTrusted(Object id) {
-    return trusted.selects(ExactSelection.key(seed, TRUSTED_STAGE, id), id);
+    return candidates.trusted(id);
   }
 
-  /** The label class of an eligible, non-trusted row after noise: {@code cls} itself when it is not flipped. */
+  /** Whether an eligible row has a label in the output: trusted rows always, the others when the share keeps it. */
+  public boolean keepsLabel(Object id, int cls) {
+    return candidates.trusted(id) || candidates.test(id, cls);
+  }
+
+  /**
+   * The label class of an eligible row after noise: {@code cls} itself when it is not flipped (trusted rows and
+   * rows without a label never are).
+   */
   public int noisyClass(Object id, int cls) {
     int g = groupOfClass[cls];
-    if (g < 0 || !flip[g].selects(ExactSelection.key(seed, FLIP_STAGE, id), id)) {
+    if (g < 0 || !candidates.test(id, cls) || !flip[g].selects(ExactSelection.key(seed, FLIP_STAGE, id), id)) {
       return cls;
     }
     return type == NoiseType.SYMMETRIC ? symmetricTarget(seed, id, cls, numClasses) : pairTargets[cls];
@@ -172,73 +198,50 @@ public final class NoisePlan implements Serializable {
     }
   }
 
-  /** Whether a row is trusted under a given threshold. */
-  private static final class TrustedTest implements Serializable {
+  /**
+   * The rows a draw after the trusted one works on: not trusted and, once the labeled rows are drawn, keeping a
+   * label ({@code labeled} per class; null before that draw).
+   */
+  private static final class Candidates implements RowTest {
     private static final long serialVersionUID = 1L;
     private final long seed;
     private final Threshold trusted;
+    private final Threshold[] labeled;
 
-    TrustedTest(long seed, Threshold trusted) {
+    Candidates(long seed, Threshold trusted, Threshold[] labeled) {
       this.seed = seed;
       this.trusted = trusted;
+      this.labeled = labeled;
     }
 
-    boolean test(Object id) {
+    boolean trusted(Object id) {
       return trusted.selects(ExactSelection.key(seed, TRUSTED_STAGE, id), id);
+    }
+
+    @Override
+    public boolean test(Object id, int cls) {
+      return !trusted(id) && (labeled == null || labeled[cls].selects(ExactSelection.key(seed, LABELED_STAGE, id),
+          id));
     }
   }
 
-  /** Non-trusted rows, grouped for the flip draw (one group for symmetric noise, one per source class for pair). */
-  private static final class FlipGroups implements ExactSelection.Grouping {
+  /** Candidate rows grouped by class ({@code groupOfClass} null) or by a class map (-1: the class takes no part). */
+  private static final class ClassGroups implements ExactSelection.Grouping {
     private static final long serialVersionUID = 1L;
-    private final TrustedTest trusted;
+    private final Candidates candidates;
     private final int[] groupOfClass;
 
-    FlipGroups(long seed, Threshold trusted, int[] groupOfClass) {
-      this.trusted = new TrustedTest(seed, trusted);
+    ClassGroups(Candidates candidates, int[] groupOfClass) {
+      this.candidates = candidates;
       this.groupOfClass = groupOfClass;
     }
 
     @Override
     public int group(Object id, int cls) {
-      return trusted.test(id) ? -1 : groupOfClass[cls];
-    }
-  }
-
-  /** Rows per class, optionally leaving out trusted rows. */
-  private static final class ClassCounts implements RowScan<long[]> {
-    private static final long serialVersionUID = 1L;
-    private final int numClasses;
-    private final TrustedTest excluded;
-
-    ClassCounts(int numClasses, TrustedTest excluded) {
-      this.numClasses = numClasses;
-      this.excluded = excluded;
-    }
-
-    @Override
-    public long[] zero() {
-      return new long[numClasses];
-    }
-
-    @Override
-    public long[] add(long[] acc, Object id, int cls) {
-      if (cls < 0 || cls >= numClasses) {
-        throw new IllegalArgumentException("class index " + cls + " of row " + id + " is outside [0, "
-            + numClasses + ")");
+      if (!candidates.test(id, cls)) {
+        return -1;
       }
-      if (excluded == null || !excluded.test(id)) {
-        acc[cls]++;
-      }
-      return acc;
-    }
-
-    @Override
-    public long[] merge(long[] a, long[] b) {
-      for (int i = 0; i < a.length; i++) {
-        a[i] += b[i];
-      }
-      return a;
+      return groupOfClass == null ? cls : groupOfClass[cls];
     }
   }
 }

@@ -18,11 +18,7 @@ class NoisePlanTest {
 
   /** Rows 0..n-1 with class (id * 7) mod C, in a given order and chunking. */
   private static InMemoryRows rows(List<Long> ids, int chunks) {
-    InMemoryRows r = new InMemoryRows(chunks);
-    for (long id : ids) {
-      r.add(id, cls(id));
-    }
-    return r;
+    return InMemoryRows.of(ids, id -> cls(id), chunks);
   }
 
   private static int cls(long id) {
@@ -208,5 +204,111 @@ class NoisePlanTest {
     assertEquals(7, NoisePlan.exactCount(0.35, 20));
     assertEquals(0, NoisePlan.exactCount(0.0, 100));
     assertEquals(100, NoisePlan.exactCount(1.0, 100));
+  }
+
+  // ---- labeled share
+
+  private static NoiseSpec shared(NoiseType type, double rate, long trusted, double share, long seed, int[] targets) {
+    return new NoiseSpec(type, rate, trusted, share, seed, targets);
+  }
+
+  @Test
+  void aLabeledShareKeepsExactlyRoundShareTimesNStratifiedAndNoiseIsExactAmongThem() {
+    int n = 5003;
+    NoisePlan plan = NoisePlan.build(rows(ids(n), 4), shared(NoiseType.SYMMETRIC, 0.4, 100, 0.05, 3, null), C, 16);
+    long[] nonTrusted = new long[C];
+    long[] labeled = new long[C];
+    long trusted = 0;
+    long flipped = 0;
+    for (long id = 0; id < n; id++) {
+      int c = cls(id);
+      if (plan.isTrusted(id)) {
+        trusted++;
+        assertTrue(plan.keepsLabel(id, c), "trusted rows keep their label");
+        assertEquals(c, plan.noisyClass(id, c), "trusted rows are never flipped");
+        continue;
+      }
+      nonTrusted[c]++;
+      if (plan.keepsLabel(id, c)) {
+        labeled[c]++;
+        flipped += plan.noisyClass(id, c) != c ? 1 : 0;
+      } else {
+        assertEquals(c, plan.noisyClass(id, c), "rows without a label are never flipped");
+      }
+    }
+    assertEquals(100, trusted);
+    assertEquals(Math.round(0.05 * 4903), java.util.Arrays.stream(labeled).sum());
+    assertArrayEquals(ClassQuotas.stratified(245, nonTrusted), labeled);
+    assertArrayEquals(nonTrusted, plan.stats().nonTrustedPerClass());
+    assertArrayEquals(labeled, plan.stats().noisyPerClass());
+    assertEquals(Math.round(0.4 * 245), flipped);
+    assertEquals(98, plan.stats().flipped());
+    assertEquals(245, plan.stats().noisy());
+    assertEquals(4903 - 245, plan.stats().unlabeled());
+    assertEquals(345, plan.stats().labeled());
+    assertEquals(0.4, plan.stats().realErrorRate(), 1e-12);
+    assertEquals(98.0 / 345, plan.stats().labeledErrorRate(), 1e-12);
+  }
+
+  @Test
+  void pairNoiseWithALabeledShareFlipsRoundRateTimesTheLabeledRowsOfEachClass() {
+    int n = 4000;
+    int[] targets = PairMap.parse("0:6,6:0", List.of("0", "1", "2", "3", "4", "5", "6", "7", "8", "9"), "test");
+    NoisePlan plan = NoisePlan.build(rows(ids(n), 3), shared(NoiseType.PAIR, 0.5, 0, 0.1, 8, targets), C, 8);
+    long[] labeled = new long[C];
+    long[] moved = new long[C];
+    for (long id = 0; id < n; id++) {
+      int c = cls(id);
+      if (plan.keepsLabel(id, c)) {
+        labeled[c]++;
+        if (plan.noisyClass(id, c) != c) {
+          moved[c]++;
+          assertEquals(targets[c], plan.noisyClass(id, c));
+        }
+      }
+    }
+    long[] expected = new long[C];
+    java.util.Arrays.fill(expected, 40);
+    assertArrayEquals(expected, labeled);
+    assertEquals(20, moved[0]);
+    assertEquals(20, moved[6]);
+    assertEquals(40, plan.stats().flipped());
+  }
+
+  @Test
+  void aLabeledShareOfZeroLeavesOnlyTheTrustedLabels() {
+    int n = 1000;
+    NoisePlan plan = NoisePlan.build(rows(ids(n), 2), shared(NoiseType.SYMMETRIC, 0.4, 30, 0.0, 1, null), C, 8);
+    long labeled = 0;
+    for (long id = 0; id < n; id++) {
+      labeled += plan.keepsLabel(id, cls(id)) ? 1 : 0;
+    }
+    assertEquals(30, labeled);
+    assertEquals(0, plan.stats().flipped());
+    assertEquals(970, plan.stats().unlabeled());
+  }
+
+  @Test
+  void theLabeledRowsDependOnSeedAndRowsOnly() {
+    int n = 3000;
+    List<Long> shuffled = ids(n);
+    Collections.shuffle(shuffled, new Random(2));
+    NoiseSpec spec = shared(NoiseType.SYMMETRIC, 0.3, 50, 0.02, 77, null);
+    NoisePlan a = NoisePlan.build(rows(ids(n), 1), spec, C, 8);
+    NoisePlan b = NoisePlan.build(rows(shuffled, 5), spec, C, 4096);
+    NoisePlan other = NoisePlan.build(rows(ids(n), 1), shared(NoiseType.SYMMETRIC, 0.3, 50, 0.02, 78, null), C, 8);
+    boolean differs = false;
+    for (long id = 0; id < n; id++) {
+      assertEquals(a.keepsLabel(id, cls(id)), b.keepsLabel(id, cls(id)), "row " + id);
+      assertEquals(a.noisyClass(id, cls(id)), b.noisyClass(id, cls(id)), "row " + id);
+      differs |= a.keepsLabel(id, cls(id)) != other.keepsLabel(id, cls(id));
+    }
+    assertTrue(differs, "another seed labels other rows");
+  }
+
+  @Test
+  void aLabeledShareOutsideZeroToOneIsRefused() {
+    assertEquals("labeled share must be in [0, 1]: 1.5", assertThrows(IllegalArgumentException.class,
+        () -> shared(NoiseType.SYMMETRIC, 0.3, 0, 1.5, 1, null)).getMessage());
   }
 }

@@ -25,8 +25,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "fetch", mixinStandardHelpOptions = true,
     description = {"Downloads a public data set and writes it as a Parquet table <relabel.data.dir>/<DATASET>"
-        + " (default data/; change it with --set relabel.data.dir=DIR) with the columns id, features, label and"
-        + " split. Downloads are cached in <relabel.data.dir>/cache/.",
+        + " (default data/; change it with --set relabel.data.dir=DIR) with the columns id, label, split and the"
+        + " data set's features (features for images, text for WordNet). Downloads are cached in"
+        + " <relabel.data.dir>/cache/. A data set without a published split (WordNet) gets one drawn per class"
+        + " with relabel.seed.",
         "Debian-packaged data sets are fetched with 'apt-get download' and unpacked with 'dpkg -x': no root needed,"
             + " nothing is installed. Without apt, get the files by hand and pass --from DIR."})
 public final class FetchCommand implements Callable<Integer> {
@@ -45,7 +47,7 @@ public final class FetchCommand implements Callable<Integer> {
   boolean force;
 
   @Option(names = "--from", paramLabel = "DIR",
-      description = "Read the source files from DIR (or from DIR/usr/share/datasets/<name>, an unpacked .deb)"
+      description = "Read the source files from DIR (or from where an unpacked .deb keeps them under DIR)"
           + " instead of downloading them.")
   Path from;
 
@@ -64,7 +66,8 @@ public final class FetchCommand implements Callable<Integer> {
     Settings settings = common.settings();
     String dataDir = settings.get(RelabelParams.DATA_DIR);
     long t0 = System.nanoTime();
-    DatasetFetcher.Result r = known.fetcher().fetch(new DatasetFetcher.Request(dataDir, force, from),
+    DatasetFetcher.Result r = known.fetcher().fetch(new DatasetFetcher.Request(dataDir, force, from,
+        settings.get(RelabelParams.SEED)),
         () -> SparkSessions.getOrCreate("relabel fetch " + known.cliName(), common.master()));
     double secs = (System.nanoTime() - t0) / 1e9;
     if (r.alreadyPresent()) {

@@ -37,7 +37,11 @@ import picocli.CommandLine.Spec;
         "Among the labeled rows of the noisy split, exactly --trusted-size rows are kept clean and marked trusted;"
             + " then exactly round(rate * n) of the other n rows get a wrong label (pair noise: round(rate * n_c)"
             + " of each mapped class c). Rows of other splits are unchanged. Every choice is a function of the seed"
-            + " and the row id, so the output does not depend on the cluster."},
+            + " and the row id, so the output does not depend on the cluster.",
+        "Evaluation tables: --long-tail-ratio R first subsamples the noisy split so class sizes decay exponentially"
+            + " to 1/R of the largest class (dropped rows are not written); --labeled-share S then keeps the label"
+            + " of exactly round(S * n) non-trusted rows, stratified by class, and writes null for the others; noise"
+            + " applies to the labeled rows, so the rate is exact among them."},
     footer = {"", "Each flag sets the setting named in its description; --set KEY=VALUE and --conf FILE set the same"
         + " keys (a flag wins). Column names come from relabel.input.*."})
 public final class InjectNoiseCommand implements Callable<Integer> {
@@ -68,6 +72,12 @@ public final class InjectNoiseCommand implements Callable<Integer> {
   @Option(names = "--trusted-size", paramLabel = "N", descriptionKey = "relabel.noise.trustedSize")
   String trustedSize;
 
+  @Option(names = "--labeled-share", paramLabel = "S", descriptionKey = "relabel.noise.labeledShare")
+  String labeledShare;
+
+  @Option(names = "--long-tail-ratio", paramLabel = "R", descriptionKey = "relabel.noise.longTailRatio")
+  String longTailRatio;
+
   @Option(names = "--seed", paramLabel = "S", descriptionKey = "relabel.seed")
   String seed;
 
@@ -81,6 +91,8 @@ public final class InjectNoiseCommand implements Callable<Integer> {
     put(flags, RelabelParams.NOISE_TYPE, type);
     put(flags, RelabelParams.NOISE_PAIRS, pairs);
     put(flags, RelabelParams.NOISE_TRUSTED, trustedSize);
+    put(flags, RelabelParams.NOISE_LABELED_SHARE, labeledShare);
+    put(flags, RelabelParams.NOISE_LONG_TAIL, longTailRatio);
     put(flags, RelabelParams.SEED, seed);
     Settings settings = common.settings(flags);
 

@@ -16,8 +16,9 @@ public interface DatasetFetcher {
    *                 it
    * @param force    fetch and write again even when the table or a download already exists
    * @param fromDir  read the source files from this local directory instead of downloading them (may be null)
+   * @param seed     {@code relabel.seed}, for data sets without a published split, whose split is drawn (WordNet)
    */
-  record Request(String dataDir, boolean force, Path fromDir) {}
+  record Request(String dataDir, boolean force, Path fromDir, long seed) {}
 
   /**
    * @param table          where the table is

@@ -8,7 +8,7 @@ import java.util.function.Supplier;
 
 /**
  * The public data sets {@code relabel fetch} knows, by the name users type. A registry rather than a switch in the
- * command so that adding one (WordNet is next) is one line here plus its fetcher, and the command's help and its
+ * command so that adding one is one line here plus its fetcher, and the command's help and its
  * "unknown data set" message list every known name without being edited.
  */
 public enum Datasets {
@@ -16,7 +16,11 @@ public enum Datasets {
   FASHION_MNIST("fashion-mnist",
       "Zalando's Fashion-MNIST: 70,000 grey 28x28 clothing images in 10 classes (Debian package "
           + FashionMnistFetcher.DEBIAN_PACKAGE + ")",
-      FashionMnistFetcher::new);
+      FashionMnistFetcher::new),
+  WORDNET("wordnet",
+      "WordNet 3.0 noun glosses: 82,115 synset definitions (text) in 26 long-tailed lexicographer classes (Debian"
+          + " package " + WordNetFetcher.DEBIAN_PACKAGE + ")",
+      WordNetFetcher::new);
 
   private final String cliName;
   private final String description;

@@ -1,15 +1,10 @@
 package io.relabel.spark.data;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.relabel.core.data.IdxReader;
 import io.relabel.core.data.IdxReader.IdxArray;
 import io.relabel.spark.cli.RelabelException;
 import io.relabel.spark.io.TableWriter;
-import java.io.IOException;
 import java.io.Serializable;
-import java.io.UncheckedIOException;
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,14 +16,7 @@ import java.util.Map;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
-import java.util.stream.IntStream;
 import java.util.stream.StreamSupport;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
@@ -101,58 +89,36 @@ public final class FashionMnistFetcher implements DatasetFetcher {
   @Override
   public Result fetch(Request request, Supplier<SparkSession> spark) {
     String table = tablePath(request.dataDir());
-    if (!request.force() && exists(table)) {
+    if (!request.force() && FetchSupport.exists(table)) {
       LOG.info("{} is already at {}; nothing to do (--force fetches it again)", NAME, table);
       return new Result(table, true, Map.of(), "existing table");
     }
     long t0 = System.nanoTime();
-    Path dir;
-    String source;
-    if (request.fromDir() != null) {
-      dir = locate(request.fromDir(), "--from " + request.fromDir());
-      source = "files in " + dir;
-    } else {
-      Path cache = cacheDir(request.dataDir());
-      Path root = debian.fetch(cache, request.force(), manualHelp());
-      dir = locate(root, "the unpacked package in " + root);
-      source = "Debian package " + DEBIAN_PACKAGE + " (" + DebianPackage.unpackedFrom(root) + ")";
-    }
+    FetchSupport.Origin origin = FetchSupport.origin(request, debian, NAME, DEBIAN_PACKAGE, manualHelp());
+    Path dir = locate(origin.root(), origin.what());
+    String source = origin.source("files in " + dir);
     LOG.info("reading the IDX files in {}", dir);
     List<Chunk> chunks = new ArrayList<>();
     int train = readSplit(dir, TRAIN_IMAGES, TRAIN_LABELS, "train", 0, chunks);
     int test = readSplit(dir, TEST_IMAGES, TEST_LABELS, "test", train, chunks);
-    LOG.info("read {} train and {} test images in {} s", train, test, seconds(t0));
+    LOG.info("read {} train and {} test images in {} s", train, test, FetchSupport.seconds(t0));
 
-    SparkSession session = spark.get();
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(session.sparkContext());
-    Broadcast<List<Chunk>> shared = jsc.broadcast(chunks);
-    int parts = Math.max(1, Math.min(OUTPUT_FILES, chunks.size()));
-    int numChunks = chunks.size();
-    JavaRDD<Row> rows = jsc.parallelize(IntStream.range(0, parts).boxed().collect(Collectors.toList()), parts)
-        .flatMap(p -> rowsOf(shared.value(), (int) ((long) numChunks * p / parts),
-            (int) ((long) numChunks * (p + 1) / parts)));
-    Dataset<Row> df = session.createDataFrame(rows, SCHEMA);
+    FetchSupport.Shared<List<Chunk>> df = FetchSupport.table(spark.get(), chunks, chunks.size(), OUTPUT_FILES,
+        FashionMnistFetcher::rowsOf, SCHEMA);
     Map<String, Long> perSplit = new LinkedHashMap<>();
     perSplit.put("train", (long) train);
     perSplit.put("test", (long) test);
-    TableWriter.writeAtomically(df, table, request.force(), Map.of("_dataset.json", sidecar(source, perSplit)));
-    shared.destroy();
-    LOG.info("wrote {} rows ({} train, {} test) to {} in {} s", train + test, train, test, table, seconds(t0));
+    TableWriter.writeAtomically(df.table(), table, request.force(),
+        Map.of(FetchSupport.SIDECAR, sidecar(source, perSplit)));
+    df.broadcast().destroy();
+    LOG.info("wrote {} rows ({} train, {} test) to {} in {} s", train + test, train, test, table,
+        FetchSupport.seconds(t0));
     return new Result(table, false, perSplit, source);
   }
 
   /** {@code <dataDir>/fashion-mnist}. */
   public static String tablePath(String dataDir) {
-    return stripSlash(dataDir) + "/" + NAME;
-  }
-
-  /** Downloads live in {@code <dataDir>/cache/fashion-mnist} when the data dir is local, else in the temp dir. */
-  static Path cacheDir(String dataDir) {
-    URI uri = new org.apache.hadoop.fs.Path(dataDir).toUri();
-    if (uri.getScheme() == null || "file".equals(uri.getScheme())) {
-      return Path.of(uri.getPath(), "cache", NAME);
-    }
-    return Path.of(System.getProperty("java.io.tmpdir"), "relabel-cache", NAME);
+    return FetchSupport.tablePath(dataDir, NAME);
   }
 
   /**
@@ -229,28 +195,7 @@ public final class FashionMnistFetcher implements DatasetFetcher {
     m.put("rowsPerSplit", perSplit);
     m.put("classes", CLASS_NAMES);
     m.put("features", "784 pixels of a 28x28 image, row-major, scaled from 0..255 to [0, 1]");
-    try {
-      return new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(m);
-    } catch (JsonProcessingException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private static boolean exists(String table) {
-    try {
-      org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(table);
-      return p.getFileSystem(new Configuration()).exists(p);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot check whether " + table + " exists", e);
-    }
-  }
-
-  private static String stripSlash(String s) {
-    return s.length() > 1 && s.endsWith("/") ? s.substring(0, s.length() - 1) : s;
-  }
-
-  private static String seconds(long t0) {
-    return String.format("%.1f", (System.nanoTime() - t0) / 1e9);
+    return FetchSupport.json(m);
   }
 
   /** The rows of chunks [from, to), made on an executor. */

@@ -1,6 +1,5 @@
 package io.relabel.spark.data;
 
-import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.count;
 import static org.apache.spark.sql.functions.lit;
@@ -11,12 +10,14 @@ import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
 import io.relabel.core.noise.EligibleRows;
 import io.relabel.core.noise.ExactSelection;
+import io.relabel.core.noise.LongTailPlan;
 import io.relabel.core.noise.NoisePlan;
 import io.relabel.core.noise.NoiseSpec;
 import io.relabel.core.noise.NoiseStats;
 import io.relabel.core.noise.NoiseType;
 import io.relabel.core.noise.PairMap;
 import io.relabel.core.noise.RowIds;
+import io.relabel.core.noise.RowTest;
 import io.relabel.core.noise.RowScan;
 import io.relabel.spark.cli.RelabelException;
 import java.io.Serializable;
@@ -56,6 +57,15 @@ import org.slf4j.LoggerFactory;
  * are eligible: exactly {@code relabel.noise.trustedSize} of them are trusted and keep their label, and noise at the
  * exact rate is applied to the rest. Rows of other splits and unlabeled rows are unchanged and not trusted, so
  * trusted, noisy and held-out rows are disjoint by construction.
+ *
+ * <p>Two options turn the table into a long-tailed or a semi-supervised benchmark. {@code relabel.noise.longTailRatio}
+ * R &gt; 1 first subsamples the eligible rows so that class sizes decay exponentially from the largest class to
+ * 1/R of it ({@link LongTailPlan}); the dropped rows are not written, the held-out split is kept whole (its
+ * accuracy then measures how well the tail classes are learned). {@code relabel.noise.labeledShare} s &lt; 1 then
+ * keeps the label of exactly round(s * n) of the n non-trusted rows, stratified by class, and writes null for the
+ * others (their true label stays in the true-label column); noise applies to the labeled rows only, so the stated
+ * rate is the real error rate among the labels a learner sees. Trusted rows always keep their label. See
+ * {@link io.relabel.core.noise.NoisePlan} for the order of draws.
  */
 public final class NoiseInjection {
 
@@ -74,14 +84,17 @@ public final class NoiseInjection {
   /**
    * What noise injection did, exactly (every count is fixed before a row is written).
    *
-   * @param rowsPerSplit rows per split value ("(all)" when the table has no split column)
+   * @param rowsPerSplit rows per split value in the input ("(all)" when the table has no split column)
    * @param noisySplit   the split that got noise, or null when the table has no split column
    * @param unlabeled    rows of the noisy split without a label (left unchanged)
    * @param classes      the class list, in index order
    * @param pairMap      for pair noise, source class to target class; null for symmetric noise
+   * @param longTail     the long-tail subsample of the noisy split, or null when relabel.noise.longTailRatio is 1
+   * @param labeledShare relabel.noise.labeledShare
    */
   public record Report(Map<String, Long> rowsPerSplit, String noisySplit, long unlabeled, List<String> classes,
-      NoiseType type, double rate, Map<String, String> pairMap, long seed, NoiseStats stats) {
+      NoiseType type, double rate, Map<String, String> pairMap, long seed, LongTail longTail, double labeledShare,
+      NoiseStats stats) {
 
     /** The lines {@code relabel inject-noise} prints. */
     public List<String> lines() {
@@ -93,9 +106,26 @@ public final class NoiseInjection {
         total += e.getValue();
       }
       lines.add("rows: " + total + " (" + splits + ")");
+      String where = noisySplit == null ? "the table" : "split '" + noisySplit + "'";
+      if (longTail != null) {
+        lines.add(String.format(Locale.ROOT, "long tail (ratio %s) in %s: kept %d of %d labeled rows (%d rows"
+            + " written in all); rows per class kept:", longTail.ratio(), where, sum(longTail.kept()),
+            sum(longTail.before()), rowsWritten()));
+        for (int c = 0; c < classes.size(); c++) {
+          lines.add("  class " + classes.get(c) + ": " + longTail.kept()[c] + " of " + longTail.before()[c]);
+        }
+      }
       lines.add("noisy split " + (noisySplit == null ? "(all rows)" : "'" + noisySplit + "'") + ": "
           + stats.eligible() + " labeled rows" + (unlabeled > 0 ? " (" + unlabeled + " unlabeled rows left as they are)"
-          : "") + ", " + stats.trusted() + " trusted, " + stats.noisy() + " noisy");
+          : "") + ", " + stats.trusted() + " trusted, " + stats.noisy() + " noisy"
+          + (labeledShare < 1 ? ", " + stats.unlabeled() + " made unlabeled (labeled share " + labeledShare + ")" : ""));
+      if (labeledShare < 1) {
+        lines.add("rows that keep a label, per class (of the non-trusted rows):");
+        for (int c = 0; c < classes.size(); c++) {
+          lines.add("  class " + classes.get(c) + ": " + stats.noisyPerClass()[c] + " of "
+              + stats.nonTrustedPerClass()[c]);
+        }
+      }
       if (pairMap != null) {
         for (int c = 0; c < classes.size(); c++) {
           String target = pairMap.get(classes.get(c));
@@ -107,6 +137,10 @@ public final class NoiseInjection {
       }
       lines.add(String.format(Locale.ROOT, "flipped %d of %d noisy rows (%s noise, rate %s): real error rate %.6f",
           stats.flipped(), stats.noisy(), type.settingValue(), rate, stats.realErrorRate()));
+      if (longTail != null || labeledShare < 1) {
+        lines.add(String.format(Locale.ROOT, "labeled rows of %s: %d (%d trusted); real error rate among them %.6f",
+            where, stats.labeled(), stats.trusted(), stats.labeledErrorRate()));
+      }
       return lines;
     }
 
@@ -128,6 +162,19 @@ public final class NoiseInjection {
       m.put("noisy", stats.noisy());
       m.put("flipped", stats.flipped());
       m.put("realErrorRate", stats.realErrorRate());
+      m.put("labeledShare", labeledShare);
+      m.put("unlabeledByShare", stats.unlabeled());
+      m.put("labeledRows", stats.labeled());
+      m.put("labeledRealErrorRate", stats.labeledErrorRate());
+      m.put("labeledPerClass", byClass(stats.noisyPerClass()));
+      if (longTail != null) {
+        Map<String, Object> lt = new LinkedHashMap<>();
+        lt.put("ratio", longTail.ratio());
+        lt.put("rowsPerClassBefore", byClass(longTail.before()));
+        lt.put("rowsPerClassKept", byClass(longTail.kept()));
+        lt.put("rowsWritten", rowsWritten());
+        m.put("longTail", lt);
+      }
       if (stats.flippedPerSource() != null) {
         Map<String, Long> per = new LinkedHashMap<>();
         for (int c = 0; c < classes.size(); c++) {
@@ -143,7 +190,33 @@ public final class NoiseInjection {
         throw new IllegalStateException(e);
       }
     }
+
+    /** Rows of the output table: the input's, less those the long tail dropped. */
+    public long rowsWritten() {
+      long input = rowsPerSplit.values().stream().mapToLong(Long::longValue).sum();
+      return longTail == null ? input : input - sum(longTail.before()) + sum(longTail.kept());
+    }
+
+    private Map<String, Long> byClass(long[] counts) {
+      Map<String, Long> out = new LinkedHashMap<>();
+      for (int c = 0; c < classes.size(); c++) {
+        out.put(classes.get(c), counts[c]);
+      }
+      return out;
+    }
+
+    private static long sum(long[] a) {
+      return Arrays.stream(a).sum();
+    }
   }
+
+  /**
+   * The long-tail subsample of the noisy split.
+   *
+   * @param before rows per class before it
+   * @param kept   rows per class it keeps
+   */
+  public record LongTail(double ratio, long[] before, long[] kept) {}
 
   /** The noisy table (lazy; computing it reads {@code input} once more). */
   public static Dataset<Row> inject(Dataset<Row> input, Settings settings) {
@@ -161,6 +234,8 @@ public final class NoiseInjection {
     double rate = settings.get(RelabelParams.NOISE_RATE);
     long trustedSize = settings.get(RelabelParams.NOISE_TRUSTED);
     long seed = settings.get(RelabelParams.SEED);
+    double labeledShare = settings.get(RelabelParams.NOISE_LABELED_SHARE);
+    double longTailRatio = settings.get(RelabelParams.NOISE_LONG_TAIL);
     String pairs = settings.get(RelabelParams.NOISE_PAIRS);
     String noiseSplit = settings.get(RelabelParams.NOISE_SPLIT);
     String holdout = settings.get(RelabelParams.HOLDOUT_SPLIT);
@@ -196,10 +271,6 @@ public final class NoiseInjection {
       String where = c.split == null ? "the table" : "split '" + noiseSplit + "'";
       LOG.info("{}: {} labeled rows are eligible for noise, {} unlabeled rows are left as they are", where, eligible,
           unlabeled);
-      if (trustedSize > eligible) {
-        throw new RelabelException("relabel.noise.trustedSize is " + trustedSize + ", but " + where + " has only "
-            + eligible + " labeled rows");
-      }
 
       Object[] classes = classList(narrow, c, settings);
       List<String> classNames = new ArrayList<>();
@@ -207,21 +278,37 @@ public final class NoiseInjection {
         classNames.add(String.valueOf(k));
       }
       LOG.info("{} classes: {}", classes.length, PairMap.listed(classNames));
-      int[] pairTargets = null;
-      if (type == NoiseType.PAIR) {
-        pairTargets = PairMap.parse(pairs, classNames, "column '" + c.label + "'");
-      } else if (classes.length < 2 && NoisePlan.exactCount(rate, eligible - trustedSize) > 0) {
-        throw new RelabelException("symmetric noise needs at least 2 classes, but column '" + c.label + "' has "
-            + classes.length + (classes.length == 1 ? " (" + classNames.get(0) + ")" : ""));
-      }
       HashMap<Object, Integer> classIndex = new HashMap<>();
       for (int i = 0; i < classes.length; i++) {
         classIndex.put(classes[i], i);
       }
       RowMapper mapper = new RowMapper(new Eligibility(c.split == null ? null : noiseSplit), classIndex);
-      NoiseSpec spec = new NoiseSpec(type, rate, trustedSize, seed, pairTargets);
-      NoisePlan plan = NoisePlan.build(new SparkRows(narrow.javaRDD(), mapper), spec, classes.length,
-          candidateLimit);
+      EligibleRows rows = new SparkRows(narrow.javaRDD(), mapper);
+      LongTailPlan longTail = null;
+      String after = "";
+      if (longTailRatio > 1) {
+        longTail = LongTailPlan.build(rows, longTailRatio, seed, classes.length, candidateLimit);
+        rows = rows.where(longTail);
+        LOG.info("long tail (ratio {}): {} keeps {} of {} labeled rows; per class {}", longTailRatio, where,
+            longTail.keptTotal(), eligible, Arrays.toString(longTail.kept()));
+        eligible = longTail.keptTotal();
+        after = " after the long-tail subsample (relabel.noise.longTailRatio " + longTailRatio + ")";
+      }
+      if (trustedSize > eligible) {
+        throw new RelabelException("relabel.noise.trustedSize is " + trustedSize + ", but " + where + " has only "
+            + eligible + " labeled rows" + after);
+      }
+      long labeled = labeledShare < 1 ? NoisePlan.exactCount(labeledShare, eligible - trustedSize)
+          : eligible - trustedSize;
+      int[] pairTargets = null;
+      if (type == NoiseType.PAIR) {
+        pairTargets = PairMap.parse(pairs, classNames, "column '" + c.label + "'");
+      } else if (classes.length < 2 && NoisePlan.exactCount(rate, labeled) > 0) {
+        throw new RelabelException("symmetric noise needs at least 2 classes, but column '" + c.label + "' has "
+            + classes.length + (classes.length == 1 ? " (" + classNames.get(0) + ")" : ""));
+      }
+      NoiseSpec spec = new NoiseSpec(type, rate, trustedSize, labeledShare, seed, pairTargets);
+      NoisePlan plan = NoisePlan.build(rows, spec, classes.length, candidateLimit);
       Map<String, String> pairMap = null;
       if (pairTargets != null) {
         pairMap = new LinkedHashMap<>();
@@ -232,32 +319,39 @@ public final class NoiseInjection {
         }
       }
       Report report = new Report(rowsPerSplit, c.split == null ? null : noiseSplit, unlabeled, classNames, type, rate,
-          pairMap, seed, plan.stats());
+          pairMap, seed, longTail == null ? null : new LongTail(longTailRatio, longTail.before(), longTail.kept()),
+          labeledShare, plan.stats());
       for (String line : report.lines()) {
         LOG.info(line);
       }
-      return new Result(apply(input, c, plan, mapper, classes), report);
+      return new Result(apply(input, c, plan, longTail, mapper, classes), report);
     } finally {
       narrow.unpersist();
     }
   }
 
-  /** The output table: label replaced, true label and trusted mark appended. */
-  private static Dataset<Row> apply(Dataset<Row> input, Cols c, NoisePlan plan, RowMapper mapper, Object[] classes) {
+  /** The output table: long-tail rows dropped, label replaced, true label and trusted mark appended. */
+  private static Dataset<Row> apply(Dataset<Row> input, Cols c, NoisePlan plan, LongTailPlan longTail,
+      RowMapper mapper, Object[] classes) {
     DataType labelType = input.schema().apply(c.label).dataType();
     UserDefinedFunction newLabel = functions.udf(new NewLabel(plan, mapper, classes), labelType);
-    UserDefinedFunction trusted = functions.udf(new TrustedMark(plan, mapper), DataTypes.BooleanType);
+    UserDefinedFunction trusted = functions.udf(new RowFlag((rowId, cls) -> plan.isTrusted(rowId), false, mapper),
+        DataTypes.BooleanType);
     Column id = input.col(c.id);
     Column label = input.col(c.label);
     Column split = c.split == null ? lit(null).cast(DataTypes.StringType) : input.col(c.split);
+    Dataset<Row> kept = input;
+    if (longTail != null) {
+      UserDefinedFunction keep = functions.udf(new RowFlag(longTail, true, mapper), DataTypes.BooleanType);
+      kept = input.where(keep.apply(id, label, split));
+    }
     List<Column> out = new ArrayList<>();
     for (String name : input.columns()) {
-      out.add(name.equals(c.label) ? coalesce(newLabel.apply(id, label, split), label).as(c.label)
-          : input.col(name));
+      out.add(name.equals(c.label) ? newLabel.apply(id, label, split).as(c.label) : input.col(name));
     }
     out.add(label.as(c.trueLabelOut));
-    out.add(coalesce(trusted.apply(id, label, split), lit(false)).as(c.trustedOut));
-    return input.select(out.toArray(new Column[0]));
+    out.add(functions.coalesce(trusted.apply(id, label, split), lit(false)).as(c.trustedOut));
+    return kept.select(out.toArray(new Column[0]));
   }
 
   private static void checkIds(Dataset<Row> narrow, Cols c) {
@@ -494,7 +588,7 @@ public final class NoiseInjection {
     }
   }
 
-  /** The noisy label of a row, or null when it keeps its label. */
+  /** The label a row gets: its own, a noisy one, or null when the labeled share removes it. */
   private static final class NewLabel implements UDF3<Object, Object, Object, Object> {
     private static final long serialVersionUID = 1L;
     private final NoisePlan plan;
@@ -510,32 +604,40 @@ public final class NoiseInjection {
     @Override
     public Object call(Object id, Object label, Object split) {
       if (!mapper.eligibility.test(split, label)) {
-        return null;
+        return label;
       }
       Object nid = RowIds.normalize(id);
-      if (plan.isTrusted(nid)) {
+      int cls = mapper.classOf(label, id);
+      if (!plan.keepsLabel(nid, cls)) {
         return null;
       }
-      int cls = mapper.classOf(label, id);
       int noisy = plan.noisyClass(nid, cls);
-      return noisy == cls ? null : classes[noisy];
+      return noisy == cls ? label : classes[noisy];
     }
   }
 
-  /** Whether a row is in the trusted sample. */
-  private static final class TrustedMark implements UDF3<Object, Object, Object, Boolean> {
+  /**
+   * A yes/no column from a {@link RowTest} on the eligible rows, {@code otherRows} for the rest: the long-tail
+   * filter (rows it does not draw from are kept) and the trusted mark (only eligible rows can be trusted).
+   */
+  private static final class RowFlag implements UDF3<Object, Object, Object, Boolean> {
     private static final long serialVersionUID = 1L;
-    private final NoisePlan plan;
+    private final RowTest test;
+    private final boolean otherRows;
     private final RowMapper mapper;
 
-    TrustedMark(NoisePlan plan, RowMapper mapper) {
-      this.plan = plan;
+    RowFlag(RowTest test, boolean otherRows, RowMapper mapper) {
+      this.test = test;
+      this.otherRows = otherRows;
       this.mapper = mapper;
     }
 
     @Override
     public Boolean call(Object id, Object label, Object split) {
-      return mapper.eligibility.test(split, label) && plan.isTrusted(RowIds.normalize(id));
+      if (!mapper.eligibility.test(split, label)) {
+        return otherRows;
+      }
+      return test.test(RowIds.normalize(id), mapper.classOf(label, id));
     }
   }
 }

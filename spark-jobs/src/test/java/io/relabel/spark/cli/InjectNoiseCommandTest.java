@@ -97,6 +97,43 @@ class InjectNoiseCommandTest {
   }
 
   @Test
+  void longTailAndLabeledShareFlagsWriteTheEvaluationTable() {
+    Path in = input("in", 2);
+    Path out = tmp.resolve("out");
+    CliRun run = CliRun.of("inject-noise", "--input", in.toString(), "--output", out.toString(), "--rate", "0.2",
+        "--long-tail-ratio", "10", "--labeled-share", "0.25", "--seed", "3");
+    assertEquals(0, run.exitCode(), run.err());
+    // 40 training rows per class; class c keeps round(40 * 10^(-c/9)); round(0.25 * 164) = 41 keep a label, one
+    // per class and the other 31 in proportion; round(0.2 * 41) = 8 of them are wrong
+    long[] kept = {40, 31, 24, 19, 14, 11, 9, 7, 5, 4};
+    long[] labeled = {9, 7, 6, 5, 4, 3, 2, 2, 2, 1};
+    List<String> expected = new ArrayList<>(List.of("rows: 500 (test 100, train 400)",
+        "long tail (ratio 10.0) in split 'train': kept 164 of 400 labeled rows (264 rows written in all); rows per"
+            + " class kept:"));
+    for (int c = 0; c < 10; c++) {
+      expected.add("  class " + c + ": " + kept[c] + " of 40");
+    }
+    expected.add("noisy split 'train': 164 labeled rows, 0 trusted, 41 noisy, 123 made unlabeled (labeled share"
+        + " 0.25)");
+    expected.add("rows that keep a label, per class (of the non-trusted rows):");
+    for (int c = 0; c < 10; c++) {
+      expected.add("  class " + c + ": " + labeled[c] + " of " + kept[c]);
+    }
+    expected.add("flipped 8 of 41 noisy rows (symmetric noise, rate 0.2): real error rate 0.195122");
+    expected.add("labeled rows of split 'train': 41 (0 trusted); real error rate among them 0.195122");
+    expected.add("wrote " + out);
+    assertEquals(String.join("\n", expected) + "\n", run.out());
+
+    Dataset<Row> t = spark.read().parquet(out.toString());
+    for (int c = 0; c < 10; c++) {
+      Row r = t.where("split = 'train' and label_true = " + c).selectExpr("count(*)", "count(label)").first();
+      assertEquals(List.of(kept[c], labeled[c]), List.of(r.getLong(0), r.getLong(1)), "class " + c);
+    }
+    Row c = t.selectExpr("sum(if(split = 'test', 1, 0))", "sum(if(label != label_true, 1, 0))").first();
+    assertEquals(List.of(100L, 8L), List.of(c.getLong(0), c.getLong(1)));
+  }
+
+  @Test
   void theSameOutputFromOneFileAndFromFour() {
     Path one = input("one", 1);
     Path four = input("four", 4);
@@ -194,5 +231,10 @@ class InjectNoiseCommandTest {
     assertTrue(help.contains("--seed=S Seed of every random choice"), help);
     assertTrue(help.contains("Sets relabel.noise.trustedSize (default: 0)."), help);
     assertTrue(help.contains("Sets relabel.noise.pairs (default: 0:6,6:0,2:4,4:2)."), help);
+    assertTrue(help.contains("--labeled-share=S Exact share of the non-trusted noisy-split rows that keep a label"),
+        help);
+    assertTrue(help.contains("Sets relabel.noise.labeledShare (default: 1.0)."), help);
+    assertTrue(help.contains("--long-tail-ratio=R Before anything else, subsample the noisy split"), help);
+    assertTrue(help.contains("longTailRatio (default: 1)."), help);
   }
 }

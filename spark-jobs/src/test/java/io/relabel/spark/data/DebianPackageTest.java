@@ -38,7 +38,7 @@ class DebianPackageTest {
   void theFetcherAppendsTheManualRoute() {
     FashionMnistFetcher f = new FashionMnistFetcher(new DebianPackage("dataset-fashion-mnist", ""));
     RelabelException e = assertThrows(RelabelException.class,
-        () -> f.fetch(new DatasetFetcher.Request(tmp.resolve("data").toString(), false, null), () -> {
+        () -> f.fetch(new DatasetFetcher.Request(tmp.resolve("data").toString(), false, null, 42), () -> {
           throw new AssertionError("no Spark needed to fail");
         }));
     assertEquals("apt-get is not on the PATH, so the Debian package dataset-fashion-mnist cannot be fetched. "

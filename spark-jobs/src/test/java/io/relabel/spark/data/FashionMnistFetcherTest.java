@@ -145,7 +145,7 @@ class FashionMnistFetcherTest {
   void unknownDataSetListsTheKnownOnes() {
     CliRun run = CliRun.of("fetch", "mnist");
     assertEquals(2, run.exitCode());
-    assertEquals("relabel fetch: error: unknown data set 'mnist'; known: fashion-mnist\n", run.err());
+    assertEquals("relabel fetch: error: unknown data set 'mnist'; known: fashion-mnist, wordnet\n", run.err());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package io.relabel.spark.data;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -222,6 +223,131 @@ class NoiseInjectionTest {
     assertEquals(4, in.columns().length);
   }
 
+  // ---- long tail and labeled share
+
+  /** Rows per value of {@code label_true} among the rows {@code where} selects, by class 0..4. */
+  private static long[] perTrueClass(Dataset<Row> t, String where) {
+    long[] out = new long[5];
+    for (Row r : t.where(where).groupBy("label_true").count().collectAsList()) {
+      out[r.getInt(0)] = r.getLong(1);
+    }
+    return out;
+  }
+
+  @Test
+  void aLabeledShareKeepsExactlyThatManyLabelsStratifiedAndTheRateIsExactAmongThem() {
+    NoiseInjection.Result res = NoiseInjection.injectWithReport(table(2000, 3, false), settings(
+        "relabel.noise.rate", "0.4", "relabel.noise.trustedSize", "20", "relabel.noise.labeledShare", "0.05"), 16);
+    Dataset<Row> out = res.table().cache();
+    assertEquals(2000, out.count());
+    Row c = out.selectExpr(
+        "sum(if(split = 'train' and not trusted and label is not null, 1, 0))",
+        "sum(if(split = 'train' and not trusted and label is null, 1, 0))",
+        "sum(if(trusted and (label is null or label != label_true), 1, 0))",
+        "sum(if(split = 'test' and (label is null or label != label_true or trusted), 1, 0))",
+        "sum(if(label != label_true, 1, 0))",
+        "sum(if(label_true is null, 1, 0))",
+        "sum(if(trusted, 1, 0))").first();
+    // 1600 training rows, 20 trusted: round(0.05 * 1580) = 79 keep a label, round(0.4 * 79) = 32 are wrong
+    assertEquals(79L, c.getLong(0));
+    assertEquals(1580L - 79L, c.getLong(1));
+    assertEquals(0L, c.getLong(2), "trusted rows keep their true label");
+    assertEquals(0L, c.getLong(3), "test rows are untouched");
+    assertEquals(32L, c.getLong(4));
+    assertEquals(0L, c.getLong(5), "label_true keeps every truth");
+    assertEquals(20L, c.getLong(6));
+    long[] nonTrusted = perTrueClass(out, "split = 'train' and not trusted");
+    long[] labeled = perTrueClass(out, "split = 'train' and not trusted and label is not null");
+    assertArrayEquals(io.relabel.core.noise.ClassQuotas.stratified(79, nonTrusted), labeled);
+    assertArrayEquals(labeled, res.report().stats().noisyPerClass());
+    assertEquals(List.of("rows: 2000 (test 400, train 1600)",
+        "noisy split 'train': 1600 labeled rows, 20 trusted, 79 noisy, 1501 made unlabeled (labeled share 0.05)",
+        "rows that keep a label, per class (of the non-trusted rows):",
+        "  class 0: " + labeled[0] + " of " + nonTrusted[0],
+        "  class 1: " + labeled[1] + " of " + nonTrusted[1],
+        "  class 2: " + labeled[2] + " of " + nonTrusted[2],
+        "  class 3: " + labeled[3] + " of " + nonTrusted[3],
+        "  class 4: " + labeled[4] + " of " + nonTrusted[4],
+        "flipped 32 of 79 noisy rows (symmetric noise, rate 0.4): real error rate 0.405063",
+        "labeled rows of split 'train': 99 (20 trusted); real error rate among them 0.323232"),
+        res.report().lines());
+    out.unpersist();
+  }
+
+  @Test
+  void aLongTailKeepsExactClassSizesInTheNoisySplitAndTheTestSplitWhole() {
+    Dataset<Row> in = table(5000, 4, false);
+    NoiseInjection.Result res = NoiseInjection.injectWithReport(in, settings("relabel.noise.rate", "0.0",
+        "relabel.noise.longTailRatio", "10"), 16);
+    Dataset<Row> out = res.table().cache();
+    // 800 training rows per class; class c keeps round(800 * 10^(-c/4))
+    long[] expected = {800, 450, 253, 142, 80};
+    assertArrayEquals(expected, perTrueClass(out, "split = 'train'"));
+    assertArrayEquals(expected, res.report().longTail().kept());
+    assertArrayEquals(new long[] {800, 800, 800, 800, 800}, res.report().longTail().before());
+    assertEquals(1000 + 1725, out.count());
+    assertEquals(0L, out.where("label != label_true or trusted").count(), "rate 0: no noise");
+    List<String> testIn = in.where("split = 'test'").orderBy("id").collectAsList().stream().map(Row::toString)
+        .toList();
+    List<String> testOut = out.where("split = 'test'").select("id", "features", "label", "split").orderBy("id")
+        .collectAsList().stream().map(Row::toString).toList();
+    assertEquals(testIn, testOut, "the test split is written whole and unchanged");
+    assertEquals(0L, out.join(in, out.col("id").equalTo(in.col("id")), "left_anti").count(),
+        "every output row is an input row");
+    assertEquals(List.of("rows: 5000 (test 1000, train 4000)",
+        "long tail (ratio 10.0) in split 'train': kept 1725 of 4000 labeled rows (2725 rows written in all); rows"
+            + " per class kept:",
+        "  class 0: 800 of 800", "  class 1: 450 of 800", "  class 2: 253 of 800", "  class 3: 142 of 800",
+        "  class 4: 80 of 800",
+        "noisy split 'train': 1725 labeled rows, 0 trusted, 1725 noisy",
+        "flipped 0 of 1725 noisy rows (symmetric noise, rate 0.0): real error rate 0.000000",
+        "labeled rows of split 'train': 1725 (0 trusted); real error rate among them 0.000000"),
+        res.report().lines());
+    out.unpersist();
+  }
+
+  @Test
+  void longTailLabeledShareAndNoiseTogetherAreExactAndDoNotDependOnPartitioning() {
+    Settings s = settings("relabel.noise.rate", "0.3", "relabel.noise.trustedSize", "25",
+        "relabel.noise.longTailRatio", "10", "relabel.noise.labeledShare", "0.1", "relabel.seed", "4");
+    NoiseInjection.Result one = NoiseInjection.injectWithReport(table(5000, 1, false), s, 8);
+    Map<Long, Row> a = byId(one.table());
+    Map<Long, Row> b = byId(NoiseInjection.injectWithReport(table(5000, 4, false), s, 100000).table());
+    assertEquals(a.size(), b.size());
+    for (long id : a.keySet()) {
+      assertEquals(a.get(id).toString(), b.get(id).toString(), "row " + id);
+    }
+    assertEquals(1000 + 1725, a.size());
+    long trusted = 0;
+    long labeled = 0;
+    long wrong = 0;
+    for (Row r : a.values()) {
+      if (r.getString(3).equals("train")) {
+        trusted += r.getBoolean(5) ? 1 : 0;
+        labeled += !r.getBoolean(5) && !r.isNullAt(2) ? 1 : 0;
+        wrong += !r.isNullAt(2) && r.getInt(2) != r.getInt(4) ? 1 : 0;
+      }
+    }
+    assertEquals(25, trusted);
+    assertEquals(170, labeled, "round(0.1 * (1725 - 25))");
+    assertEquals(51, wrong, "round(0.3 * 170)");
+    assertEquals(51, one.report().stats().flipped());
+    Map<Long, Row> otherSeed = byId(NoiseInjection.injectWithReport(table(5000, 4, false),
+        s.with(Map.of("relabel.seed", "5")), 8).table());
+    assertNotEquals(new java.util.TreeSet<>(a.keySet()), new java.util.TreeSet<>(otherSeed.keySet()),
+        "another seed keeps other rows");
+  }
+
+  @Test
+  void theReportJsonHasTheLongTailAndTheLabeledRows() {
+    String json = NoiseInjection.injectWithReport(table(5000, 2, false), settings("relabel.noise.rate", "0.5",
+        "relabel.noise.longTailRatio", "10", "relabel.noise.labeledShare", "0.2"), 16).report().json();
+    assertTrue(json.contains("\"rowsPerClassKept\" : {\n      \"0\" : 800,\n      \"1\" : 450,"), json);
+    assertTrue(json.contains("\"labeledRows\" : 345,"), json);
+    assertTrue(json.contains("\"rowsWritten\" : 2725"), json);
+    assertTrue(json.contains("\"labeledRealErrorRate\" : 0.5014492753623189,"), json);
+  }
+
   // ---- refusals, exact messages
 
   private static String refusal(Dataset<Row> in, String... kv) {
@@ -301,6 +427,26 @@ class NoiseInjectionTest {
     Dataset<Row> in = table(20, 1, false).withColumn("label",
         org.apache.spark.sql.functions.col("label").cast(d));
     assertEquals("column 'label' has type double; labels must be integers or strings", refusal(in));
+  }
+
+  @Test
+  void refusesATrustedSizeLargerThanTheRowsTheLongTailKeeps() {
+    // 16 training rows (3, 3, 3, 3 and 4 per class): the long tail keeps 3, 3, 2, 1 and 1
+    assertEquals("relabel.noise.trustedSize is 11, but split 'train' has only 10 labeled rows after the long-tail"
+        + " subsample (relabel.noise.longTailRatio 4.0)", refusal(table(20, 1, false), "relabel.noise.trustedSize",
+        "11", "relabel.noise.longTailRatio", "4"));
+  }
+
+  @Test
+  void refusesALabeledShareOutsideZeroToOne() {
+    assertEquals("invalid value for relabel.noise.labeledShare: '-0.1'; accepted: a number in [0.0, 1.0]",
+        refusal(table(20, 1, false), "relabel.noise.labeledShare", "-0.1"));
+  }
+
+  @Test
+  void refusesALongTailRatioBelowOne() {
+    assertEquals("invalid value for relabel.noise.longTailRatio: '0.5'; accepted: a number in [1.0, 1000000.0]",
+        refusal(table(20, 1, false), "relabel.noise.longTailRatio", "0.5"));
   }
 
   @Test
