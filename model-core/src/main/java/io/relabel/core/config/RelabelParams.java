@@ -58,11 +58,12 @@ public final class RelabelParams {
       "What turns features into embeddings: auto (text-minilm for a text column, else vectors or pca as"
           + " relabel.embed.standardize and relabel.embed.pcaDims say), vectors (the features, optionally"
           + " standardised), pca, text-minilm (all-MiniLM-L6-v2, mean pooling), text-bge (bge-small-en-v1.5, CLS"
-          + " pooling), dl4j-model (relabel.embed.modelPath) or cnn (a small CNN trained on the trusted labels).",
+          + " pooling), dl4j-model (relabel.embed.modelPath) or cnn (a CNN image encoder fitted on the table).",
       "auto", "vectors", "pca", "text-minilm", "text-bge", "dl4j-model", "cnn");
   public static final Param<Integer> EMBED_BATCH = Param.intRange("relabel.embed.batchSize",
-      "Rows an encoder embeds in one call on an executor; larger batches amortise the per-call overhead of the"
-          + " ONNX or DL4J model at the cost of memory.", 1, 65536);
+      "Rows handed to an encoder per call on an executor: the batch of a DL4J model's forward pass; the text"
+          + " encoders still run one text per ONNX call, so that a text's embedding never depends on its batch.",
+      1, 65536);
   public static final Param<Integer> EMBED_TEXT_MAX_TOKENS = Param.intRange("relabel.embed.text.maxTokens",
       "Text encoders cut each text to this many tokens (the [CLS] and [SEP] markers included); the models were"
           + " trained on at most 512.", 3, 512);

@@ -12,10 +12,12 @@ import picocli.CommandLine.Option;
 
 /** {@code relabel embed}: computes a table's embeddings once, for runs to reuse. */
 @Command(name = "embed", mixinStandardHelpOptions = true,
-    description = {"Validates a Parquet table and writes its embeddings (by relabel.embed.encoder) as a table of",
-        "the id column and 'embedding' (array<float>), with _embedding.json naming the encoder, width, model hash",
-        "and settings; staged, then committed atomically. A run with --set relabel.embed.reuse=OUTPUT joins them",
-        "by id instead of embedding again (same encoder and width required)."})
+    description = {"Validates a Parquet table and writes its embeddings (relabel.embed.encoder)",
+        "as a table of the id column and 'embedding' (array<float>), with",
+        "_embedding.json naming the encoder, width, model hash and settings; staged,",
+        "then committed atomically. A run with --set relabel.embed.reuse=OUTPUT joins",
+        "them by id instead of embedding again (and refuses another encoder or width,",
+        "or a row id without an embedding)."})
 public final class EmbedCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;

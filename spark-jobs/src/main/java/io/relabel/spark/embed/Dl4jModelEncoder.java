@@ -279,10 +279,14 @@ public final class Dl4jModelEncoder implements Encoder, ModelIdentity {
       return Net.names(net.getLayers());
     }
 
+    /**
+     * Every vertex's activations, then the one asked for. ComputationGraph.output(List, ...) would compute only what
+     * the layer needs, but in DL4J 1.0.0-M2.1 it leaves a workspace open on the thread when the layer is not an
+     * output, and every later DL4J call on that thread then fails.
+     */
     @Override
     public INDArray activations(INDArray x, int index) {
-      String name = layerNames().get(index);
-      return net.output(List.of(name), false, new INDArray[] {x.castTo(net.params().dataType())}, null)[0];
+      return net.feedForward(x.castTo(net.params().dataType()), false).get(layerNames().get(index));
     }
 
     @Override

@@ -131,9 +131,9 @@ public final class Embedding {
       }
       return new Outcome(t, info.dim(), info.encoder(), info.modelHash());
     }
-    long t0 = System.nanoTime();
-    // Materialises the canonical layout first, so that the encode pass below times the encoder, not the shuffle.
+    // Materialises the canonical layout first, so that neither the fit nor the encode pass below times the shuffle.
     table.count();
+    long t0 = System.nanoTime();
     Encoder enc = EncoderFactory.fitted(name, table, featuresCol, in.featureDim(), cols.fit(), settings, seed);
     double fitSeconds = (System.nanoTime() - t0) / 1e9;
     int batch = settings.get(RelabelParams.EMBED_BATCH);

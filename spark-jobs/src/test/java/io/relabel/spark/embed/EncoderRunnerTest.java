@@ -22,6 +22,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.deeplearning4j.nn.multilayer.MultiLayerNetwork;
@@ -127,6 +128,31 @@ class EncoderRunnerTest {
         continue;
       }
       assertArrayEquals(driver[id], floats(r, 2), "row " + id);
+    }
+  }
+
+  @Test
+  void aComputationGraphsNamedLayerRunsOnExecutorsAsOnTheDriver() throws Exception {
+    ComputationGraph graph = new ComputationGraph(new NeuralNetConfiguration.Builder().seed(5).graphBuilder()
+        .addInputs("in")
+        .addLayer("enc", new DenseLayer.Builder().nIn(DIM).nOut(7).activation(Activation.RELU).build(), "in")
+        .addLayer("head", new OutputLayer.Builder(LossFunctions.LossFunction.MCXENT).nIn(7).nOut(2)
+            .activation(Activation.SOFTMAX).build(), "enc")
+        .setOutputs("head").build());
+    graph.init();
+    Path file = dir.resolve("graph.zip");
+    ModelSerializer.writeModel(graph, file.toFile(), false);
+    Dl4jModelEncoder enc = Dl4jModelEncoder.load(SparkTestSession.get(), file.toString(), "enc", "", DIM);
+    assertEquals(7, enc.dim());
+    Dataset<Row> t = numericTable();
+    ModelCache.clear();
+    List<Row> executed = onExecutors(t, enc, 4);
+    ModelCache.clear();
+    float[][] driver = onDriver(t, enc, 4);
+    for (Row r : executed) {
+      if (r.getLong(0) != 11) {
+        assertArrayEquals(driver[(int) r.getLong(0)], floats(r, 2), "row " + r.getLong(0));
+      }
     }
   }
 
