@@ -25,7 +25,8 @@ public final class RelabelParams {
   public static final Param<String> ID_COL = Param.text("relabel.input.idCol",
       "Column with a unique, non-null row id (integer or string).", COLUMN, COLUMN_WORDS);
   public static final Param<String> FEATURES_COL = Param.text("relabel.input.featuresCol",
-      "Column with the features: array<float>, array<double> or an MLlib vector, one length for all rows.",
+      "Column with the features: array<float>, array<double> or an MLlib vector, one length for all rows; or a"
+          + " string (a text, for the text encoders), never blank.",
       COLUMN, COLUMN_WORDS);
   public static final Param<String> LABEL_COL = Param.text("relabel.input.labelCol",
       "Column with the given (possibly wrong) label: integer or string; null means unlabeled.", COLUMN, COLUMN_WORDS);
@@ -53,6 +54,33 @@ public final class RelabelParams {
   public static final Param<Integer> EMBED_FIT_ROWS = Param.intRange("relabel.embed.fitRows",
       "The scaler and PCA are fitted on a seeded sample of at most this many rows (their cost then does not grow"
           + " with the table); 0 fits on every row.", 0, Integer.MAX_VALUE);
+  public static final Param<String> EMBED_ENCODER = Param.oneOf("relabel.embed.encoder",
+      "What turns features into embeddings: auto (text-minilm for a text column, else vectors or pca as"
+          + " relabel.embed.standardize and relabel.embed.pcaDims say), vectors (the features, optionally"
+          + " standardised), pca, text-minilm (all-MiniLM-L6-v2, mean pooling), text-bge (bge-small-en-v1.5, CLS"
+          + " pooling), dl4j-model (relabel.embed.modelPath) or cnn (a CNN image encoder fitted on the table).",
+      "auto", "vectors", "pca", "text-minilm", "text-bge", "dl4j-model", "cnn");
+  public static final Param<Integer> EMBED_BATCH = Param.intRange("relabel.embed.batchSize",
+      "Rows handed to an encoder per call on an executor: the batch of a DL4J model's forward pass; the text"
+          + " encoders still run one text per ONNX call, so that a text's embedding never depends on its batch.",
+      1, 65536);
+  public static final Param<Integer> EMBED_TEXT_MAX_TOKENS = Param.intRange("relabel.embed.text.maxTokens",
+      "Text encoders cut each text to this many tokens (the [CLS] and [SEP] markers included); the models were"
+          + " trained on at most 512.", 3, 512);
+  public static final Param<String> EMBED_MODEL_PATH = Param.text("relabel.embed.modelPath",
+      "For relabel.embed.encoder=dl4j-model: a DL4J MultiLayerNetwork or ComputationGraph zip saved with"
+          + " ModelSerializer (any Hadoop file system path).", ".*", "a path, or empty");
+  public static final Param<String> EMBED_MODEL_LAYER = Param.text("relabel.embed.modelLayer",
+      "For dl4j-model: the layer (name or 0-based index) whose activations are the embedding; empty: the layer"
+          + " before the last (the output layer).", "[^,]*", "empty, a layer name or an index");
+  public static final Param<String> EMBED_INPUT_SHAPE = Param.text("relabel.embed.inputShape",
+      "For dl4j-model: the shape one row's features are reshaped to before the model sees them, e.g. 784 or"
+          + " 1x28x28 for a CNN; empty: flat.", "([1-9][0-9]*(x[1-9][0-9]*)*)?",
+      "empty or positive integers joined by x, e.g. 1x28x28");
+  public static final Param<String> EMBED_REUSE = Param.text("relabel.embed.reuse",
+      "A table written by `relabel embed`: the run joins its embeddings by row id instead of computing them"
+          + " (refused if an id is missing or the stored encoder or width differs from the configured one).",
+      ".*", "a path, or empty");
 
   // ---- base classifier (DL4J MLP, trained with parameter averaging)
   public static final Param<Integer> TRAIN_HIDDEN = Param.intRange("relabel.train.hiddenUnits",

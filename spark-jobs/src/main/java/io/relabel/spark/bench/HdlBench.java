@@ -20,6 +20,7 @@ import io.relabel.core.model.MlpModel;
 import io.relabel.core.model.MlpSpec;
 import io.relabel.spark.baseline.FlatKnn;
 import io.relabel.spark.embed.Embedding;
+import io.relabel.spark.embed.EncoderFactory;
 import io.relabel.spark.hdl.Hdl;
 import io.relabel.spark.io.InputContract;
 import io.relabel.spark.io.InputReader;
@@ -175,10 +176,15 @@ public final class HdlBench {
     List<String> classes = in.classes();
     Dataset<Row> canonical = RelabelJob.canonicalize(in, classes, seed, workers, settings);
     String featuresCol = in.contract().featuresCol();
-    Embedding.Result e = Embedding.apply(canonical.select(col(KEY), col(Y), col(TRUTH), col(HOLDOUT), col(TRAINABLE),
-        col(RelabelJob.UNIFORM), col(in.contract().idCol()).cast(DataTypes.LongType).as(RANK), col(featuresCol)),
-        featuresCol, in.featureDim(), TRAINABLE, RelabelJob.UNIFORM, Embedding.Spec.from(settings), X);
-    return new Embedded(e.table().drop(featuresCol), classes.size(), e.dim(), in.rows());
+    Embedding.StageColumns cols = new Embedding.StageColumns(
+        new EncoderFactory.FitColumns(Y, TRAINABLE, RelabelJob.TRUSTED, RelabelJob.UNIFORM),
+        List.of(KEY, Y, TRUTH, RelabelJob.TRUSTED, HOLDOUT, TRAINABLE, RelabelJob.UNIFORM, RANK), X,
+        t -> t.repartition(workers, col(KEY)).sortWithinPartitions(KEY));
+    Embedding.Result e = Embedding.apply(canonical.select(col(KEY), col(Y), col(TRUTH), col(RelabelJob.TRUSTED),
+        col(HOLDOUT), col(TRAINABLE), col(RelabelJob.UNIFORM), col(in.contract().idCol()),
+        col(in.contract().idCol()).cast(DataTypes.LongType).as(RANK), col(featuresCol)), in, cols, settings, seed,
+        null);
+    return new Embedded(e.table(), classes.size(), e.dim(), in.rows());
   }
 
   /**

@@ -2,7 +2,6 @@ package io.relabel.spark.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.relabel.core.config.Settings;
@@ -10,15 +9,7 @@ import io.relabel.spark.SparkSessions;
 import io.relabel.spark.bench.BenchOutput;
 import io.relabel.spark.stage.RelabelJob;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -39,8 +30,8 @@ import picocli.CommandLine.Option;
     description = {"Without a subcommand: runs the demo at 20%%, 40%% and 60%% symmetric noise and 40%% pair noise",
         "(T-shirt<->shirt, pullover<->coat) and writes bench results as JSON and markdown under --out.",
         "Subcommands: hdl (HDL against flat kNN and thresholded pseudo-labels), scale (the hierarchy on 1M rows",
-        "against flat k-means)."},
-    subcommands = {BenchHdlCommand.class, BenchScaleCommand.class})
+        "against flat k-means), embed (encoder throughput)."},
+    subcommands = {BenchHdlCommand.class, BenchScaleCommand.class, EmbedBenchCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;

@@ -12,8 +12,8 @@ import picocli.CommandLine.Command;
 /** {@code relabel <command> [options]}: the entry point of the shaded jar and of spark-submit. */
 @Command(name = "relabel", mixinStandardHelpOptions = true, version = "relabel 0.1.0",
     description = "Finds and fixes wrong labels in large training tables, on Apache Spark.",
-    subcommands = {FetchCommand.class, InjectNoiseCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class,
-        CommandLine.HelpCommand.class})
+    subcommands = {FetchCommand.class, InjectNoiseCommand.class, RunCommand.class, EmbedCommand.class,
+        DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
   public static void main(String[] args) {

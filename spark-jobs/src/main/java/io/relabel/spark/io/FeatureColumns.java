@@ -38,12 +38,19 @@ public final class FeatureColumns {
     return kind;
   }
 
+  /** The conversions below need numbers; a text column must go through a text encoder first. */
+  private static InputValidationException textRefused(String col) {
+    return new InputValidationException("column '" + col + "' holds text (string), but numeric features are needed"
+        + " here: " + InputValidator.NUMERIC_FEATURE_TYPES);
+  }
+
   /** {@code table} with {@code outCol} holding {@code col} as a dense MLlib vector (replaced if it exists). */
   public static Dataset<Row> toMlVector(Dataset<Row> table, String col, String outCol) {
     Column in = functions.col(col);
     Column out = switch (kindOf(table, col)) {
       case ARRAY_FLOAT, ARRAY_DOUBLE -> ARRAY_TO_VECTOR.apply(in);
       case VECTOR -> VECTOR_TO_DENSE.apply(in);
+      case TEXT -> throw textRefused(col);
     };
     return table.withColumn(outCol, out);
   }
@@ -55,6 +62,7 @@ public final class FeatureColumns {
       case ARRAY_FLOAT -> in;
       case ARRAY_DOUBLE -> in.cast(DataTypes.createArrayType(DataTypes.FloatType));
       case VECTOR -> VECTOR_TO_FLOATS.apply(in);
+      case TEXT -> throw textRefused(col);
     };
     return table.withColumn(outCol, out);
   }

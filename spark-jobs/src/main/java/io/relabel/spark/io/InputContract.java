@@ -20,7 +20,7 @@ import java.util.Set;
  * error, while a present one of the wrong type is (it would otherwise be silently ignored or misread).
  *
  * @param idCol        required: unique, non-null row id
- * @param featuresCol  required: array&lt;float&gt;, array&lt;double&gt; or an MLlib vector
+ * @param featuresCol  required: array&lt;float&gt;, array&lt;double&gt;, an MLlib vector or a string (text)
  * @param labelCol     required: the given label (null = unlabeled)
  * @param trustedCol   optional boolean column; empty string when not configured
  * @param splitCol     optional string column; empty string when not configured

@@ -48,7 +48,8 @@ public final class InputValidator {
 
   static final String INTEGER_TYPES = "tinyint, smallint, int or bigint";
   static final String ID_TYPES = INTEGER_TYPES + " or string";
-  static final String FEATURE_TYPES = "array<float>, array<double> or an MLlib vector";
+  static final String NUMERIC_FEATURE_TYPES = "array<float>, array<double> or an MLlib vector";
+  static final String FEATURE_TYPES = "array<float>, array<double>, an MLlib vector or string (text)";
 
   private InputValidator() {}
 
@@ -237,6 +238,10 @@ public final class InputValidator {
         problems.add("column '" + c.featuresCol() + "' has length 0 in every row; at least one feature is needed");
       }
     }
+    if (s.blankText.count > 0) {
+      problems.add("column '" + c.featuresCol() + "' has blank text in " + rows(s.blankText.count)
+          + first(s.blankText, " with value " + s.blankText.detail) + "; a text encoder needs some text");
+    }
     if (s.nonFinite.count > 0) {
       problems.add("column '" + c.featuresCol() + "' has NaN, infinite or null elements in "
           + rows(s.nonFinite.count) + first(s.nonFinite, ", " + s.nonFinite.detail));
@@ -304,8 +309,29 @@ public final class InputValidator {
     return ValidationSummary.compareIds(a, b);
   }
 
+  /** A text in a one-line message: line breaks, tabs and other control characters as Java escapes. */
+  static String escapeControls(String text) {
+    StringBuilder sb = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      switch (ch) {
+        case '\n' -> sb.append("\\n");
+        case '\r' -> sb.append("\\r");
+        case '\t' -> sb.append("\\t");
+        default -> {
+          if (Character.isISOControl(ch)) {
+            sb.append(String.format("\\u%04x", (int) ch));
+          } else {
+            sb.append(ch);
+          }
+        }
+      }
+    }
+    return sb.toString();
+  }
+
   /** An id or label in a message: integers bare, strings quoted. */
-  static String formatValue(Object v) {
+  public static String formatValue(Object v) {
     return v instanceof String str ? "'" + str + "'" : String.valueOf(v);
   }
 
@@ -388,6 +414,15 @@ public final class InputValidator {
     private void features(ValidationSummary s, Row row, Object id) {
       if (row.isNullAt(1)) {
         s.nullFeatures.offer(id, null);
+        return;
+      }
+      if (featureKind == FeatureKind.TEXT) {
+        // A text has no length to agree on (the encoder decides the width); an empty or all-whitespace one would
+        // embed as the model's bias alone, the same point for every such row, whatever its label.
+        String text = row.getString(1);
+        if (text.isBlank()) {
+          s.blankText.offer(id, formatValue(escapeControls(text)));
+        }
         return;
       }
       if (featureKind == FeatureKind.VECTOR) {

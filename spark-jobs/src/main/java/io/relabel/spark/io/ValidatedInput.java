@@ -13,7 +13,8 @@ import org.apache.spark.sql.Row;
  *
  * @param table             the input table, unchanged
  * @param contract          the column names it was validated against
- * @param featureDim        the length of every feature vector
+ * @param featureDim        the length of every feature vector; 0 for text features (the text encoder decides the
+ *                          embedding's width)
  * @param featureKind       the physical type of the features column
  * @param idKind            whether ids are integers or strings
  * @param labelKind         whether labels are integers or strings

@@ -35,6 +35,8 @@ final class ValidationSummary implements Serializable {
   /** Rows whose length did not fit in {@link #lengths}; detail is their length. */
   Offender otherLengths = new Offender();
   Offender nonFinite = new Offender();
+  /** Text features that are empty or only whitespace; detail is the value, quoted and escaped. */
+  Offender blankText = new Offender();
   Offender outsideClasses = new Offender();
   Offender trustedNullLabel = new Offender();
 
@@ -106,6 +108,7 @@ final class ValidationSummary implements Serializable {
     }
     otherLengths.merge(o.otherLengths);
     nonFinite.merge(o.nonFinite);
+    blankText.merge(o.blankText);
     outsideClasses.merge(o.outsideClasses);
     trustedNullLabel.merge(o.trustedNullLabel);
     for (Map.Entry<String, Long> e : o.classCounts.entrySet()) {

@@ -17,6 +17,7 @@ import io.relabel.core.model.Predictions;
 import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.cli.RelabelException;
 import io.relabel.spark.embed.Embedding;
+import io.relabel.spark.embed.EncoderFactory;
 import io.relabel.spark.hdl.Hdl;
 import io.relabel.spark.io.InputContract;
 import io.relabel.spark.io.InputReader;
@@ -138,16 +139,20 @@ public final class RelabelJob {
     // on a narrow copy (internal columns and the embedding) and the wide columns join back, co-partitioned, at the end.
     Dataset<Row> canonical = canonicalize(in, classes, seed, workers, settings)
         .persist(StorageLevel.MEMORY_AND_DISK());
-    Embedding.Spec embedSpec = Embedding.Spec.from(settings);
+    // The encoder relabel.embed.encoder selects (or the embeddings relabel.embed.reuse stored), run per partition;
+    // the result is persisted by the stage, which also records its throughput in the manifest.
+    Embedding.StageColumns embedColumns = new Embedding.StageColumns(
+        new EncoderFactory.FitColumns(Y, TRAINABLE, TRUSTED, UNIFORM),
+        List.of(KEY, Y, TRUTH, TRUSTED, HOLDOUT, TRAINABLE, FOLD, UNIFORM), X,
+        t -> t.repartition(workers, col(KEY)).sortWithinPartitions(KEY));
     Dataset<Row> narrow = canonical.select(col(KEY), col(Y), col(TRUTH), col(TRUSTED), col(HOLDOUT), col(TRAINABLE),
-        col(FOLD), col(UNIFORM), col(contract.featuresCol()));
+        col(FOLD), col(UNIFORM), col(contract.idCol()), col(contract.featuresCol()));
     Embedding.Result embedded = stages.run("embed", in.rows(), () -> {
-      Embedding.Result r = Embedding.apply(narrow, contract.featuresCol(), in.featureDim(), TRAINABLE, UNIFORM,
-          embedSpec, X);
+      Embedding.Result r = Embedding.apply(narrow, in, embedColumns, settings, seed, manifest);
       Stages.rowsOut(in.rows());
-      return new Embedding.Result(r.table().drop(contract.featuresCol()), r.dim());
+      return r;
     });
-    Dataset<Row> embeddedRows = embedded.table().persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> embeddedRows = embedded.table();
     int dim = embedded.dim();
     long trainable = embeddedRows.filter(col(TRAINABLE)).count();
     if (trainable == 0) {

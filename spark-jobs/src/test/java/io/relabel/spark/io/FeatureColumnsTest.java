@@ -63,10 +63,21 @@ class FeatureColumnsTest {
 
   @Test
   void otherTypesAreRefused() {
-    Dataset<Row> t = Tables.of("id", DataTypes.LongType, "features", DataTypes.StringType).row(1L, "x").build();
+    Dataset<Row> t = Tables.of("id", DataTypes.LongType, "features", DataTypes.BooleanType).row(1L, true).build();
     InputValidationException e = assertThrows(InputValidationException.class,
         () -> FeatureColumns.toMlVector(t, "features", "vec"));
-    assertEquals("column 'features' has type string; accepted: array<float>, array<double> or an MLlib vector",
-        e.getMessage());
+    assertEquals("column 'features' has type boolean; accepted: array<float>, array<double>, an MLlib vector or"
+        + " string (text)", e.getMessage());
+  }
+
+  @Test
+  void textNeedsATextEncoderBeforeItCanBeNumbers() {
+    Dataset<Row> t = Tables.of("id", DataTypes.LongType, "features", DataTypes.StringType).row(1L, "x").build();
+    String expected = "column 'features' holds text (string), but numeric features are needed here: array<float>,"
+        + " array<double> or an MLlib vector";
+    assertEquals(expected, assertThrows(InputValidationException.class,
+        () -> FeatureColumns.toMlVector(t, "features", "vec")).getMessage());
+    assertEquals(expected, assertThrows(InputValidationException.class,
+        () -> FeatureColumns.toFloatArray(t, "features", "vec")).getMessage());
   }
 }

@@ -111,6 +111,18 @@ class InputValidatorTest {
   }
 
   @Test
+  void textFeaturesAreAcceptedWithoutAWidth() {
+    Dataset<Row> t = Tables.of("id", DataTypes.LongType, "features", DataTypes.StringType, "label",
+            DataTypes.StringType)
+        .row(1L, "a small dog", "animal").row(2L, "x", "letter").row(3L, "  padded  ", "animal").build();
+    ValidatedInput v = InputValidator.validate(t, DEFAULT);
+    assertEquals(FeatureKind.TEXT, v.featureKind());
+    assertEquals(0, v.featureDim());
+    assertEquals(List.of("animal", "letter"), v.classes());
+    assertEquals(3, v.rows());
+  }
+
+  @Test
   void absentOptionalColumnsAreIgnoredEvenWhenNamed() {
     InputContract c = InputContract.from(Settings.defaults().with(Map.of("relabel.input.trustedCol", "verified")));
     Dataset<Row> t = Tables.standard().row(1L, f(1), 1L).build();
@@ -139,15 +151,15 @@ class InputValidatorTest {
 
   @Test
   void wrongFeaturesType() {
-    Dataset<Row> t = Tables.of("id", DataTypes.LongType, "features", DataTypes.StringType, "label",
-        DataTypes.LongType).row(1L, "1,2", 1L).build();
-    assertEquals("column 'features' (relabel.input.featuresCol) has type string; accepted: array<float>,"
-        + " array<double> or an MLlib vector", failure(t, DEFAULT));
+    Dataset<Row> t = Tables.of("id", DataTypes.LongType, "features", DataTypes.BooleanType, "label",
+        DataTypes.LongType).row(1L, true, 1L).build();
+    assertEquals("column 'features' (relabel.input.featuresCol) has type boolean; accepted: array<float>,"
+        + " array<double>, an MLlib vector or string (text)", failure(t, DEFAULT));
     Dataset<Row> ints = Tables.of("id", DataTypes.LongType, "features",
         DataTypes.createArrayType(DataTypes.IntegerType), "label", DataTypes.LongType).row(1L, new int[] {1}, 1L)
         .build();
     assertEquals("column 'features' (relabel.input.featuresCol) has type array<int>; accepted: array<float>,"
-        + " array<double> or an MLlib vector", failure(ints, DEFAULT));
+        + " array<double>, an MLlib vector or string (text)", failure(ints, DEFAULT));
   }
 
   @Test
@@ -273,6 +285,23 @@ class InputValidatorTest {
         .row(2L, Vectors.sparse(8, new int[] {2, 6}, new double[] {1, Double.NEGATIVE_INFINITY}), 1L).build();
     assertEquals("column 'features' has NaN, infinite or null elements in 1 row; the first is row id 2,"
         + " element 6 = -Infinity", failure(t, DEFAULT));
+  }
+
+  @Test
+  void blankTextNamesTheRowAndShowsItsValue() {
+    Dataset<Row> t = Tables.of("id", DataTypes.StringType, "features", DataTypes.StringType, "label",
+            DataTypes.LongType)
+        .row("r9", "", 1L).row("r1", "fine", 1L).row("r5", " \t\n", 1L).row("r7", "   ", 0L).build();
+    assertEquals("column 'features' has blank text in 3 rows; the first is row id 'r5' with value ' \\t\\n';"
+        + " a text encoder needs some text", failure(t, DEFAULT));
+  }
+
+  @Test
+  void nullTextIsANullFeature() {
+    Dataset<Row> t = Tables.of("id", DataTypes.LongType, "features", DataTypes.StringType, "label",
+            DataTypes.LongType)
+        .row(3L, "a text", 1L).row(12L, null, 1L).row(10L, null, 0L).build();
+    assertEquals("column 'features' is null in 2 rows; the first is row id 10", failure(t, DEFAULT));
   }
 
   @Test

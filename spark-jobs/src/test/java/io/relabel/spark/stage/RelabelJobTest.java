@@ -118,6 +118,13 @@ class RelabelJobTest {
     assertTrue(((Number) m.getMetric("eval.test.retrainedAccuracy")).doubleValue() > 0.85);
     assertTrue(((Number) m.getMetric("eval.train.changePrecision")).doubleValue() > 0.8);
     assertEquals(r.runId(), o.select("relabel_run_id").first().getString(0));
+    assertEquals("pca", m.getMetric("embed.encoder"));
+    assertEquals(6L, m.getMetric("embed.dim"));
+    assertEquals(2400L, m.getMetric("embed.rows"));
+    assertEquals(2L, m.getMetric("embed.cores"), "local[2], 2 partitions (relabel.train.workers)");
+    double perCore = ((Number) m.getMetric("embed.rowsPerSecondPerCore")).doubleValue();
+    double seconds = ((Number) m.getMetric("embed.encodeSeconds")).doubleValue();
+    assertEquals(2400 / (seconds * 2), perCore, 1e-6 * perCore);
     List<String> stages = List.of("validate", "embed", "hdl", "cross-fit", "retrain", "ceiling", "correct", "evaluate");
     assertEquals(stages, m.stages().stream().map(RunManifest.StageRecord::name).toList());
     assertEquals(2400L, m.outputRows());
