@@ -18,6 +18,7 @@ import io.relabel.spark.embed.EncoderRunner;
 import io.relabel.spark.embed.ModelIdentity;
 import io.relabel.spark.io.InputReader;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
