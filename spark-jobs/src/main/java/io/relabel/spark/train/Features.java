@@ -4,11 +4,11 @@ import java.util.List;
 import org.apache.spark.sql.Row;
 
 /** Reads the canonical embedding column (array&lt;float&gt;) of a row into a Java array. */
-final class Features {
+public final class Features {
 
   private Features() {}
 
-  static float[] floats(Row row, int field, int dim) {
+  public static float[] floats(Row row, int field, int dim) {
     List<Object> list = row.getList(field);
     if (list.size() != dim) {
       throw new IllegalStateException("embedding of length " + list.size() + ", expected " + dim);
