@@ -116,8 +116,9 @@ public final class RelabelParams {
       "Seeded share of the labeled rows held out when there are too few trusted rows (see relabel.embed.cnn"
           + ".minHoldout).", 0.001, 0.5);
   public static final Param<Double> CNN_PIXEL_SCALE = Param.doubleRange("relabel.embed.cnn.pixelScale",
-      "Pixel values are divided by this before they enter the network: 255 for 8-bit images, 1 for images"
-          + " already in [0, 1].", 1e-6, 1e9);
+      "Pixel values are divided by this before they enter the network (255 for 8-bit images, 1 for images already"
+          + " in [0, 1]); 0 decides from the largest training pixel: 1 if it is at most 1, 255 if at most 255, else"
+          + " that largest value.", 0.0, 1e9);
 
   // ---- base classifier (DL4J MLP, trained with parameter averaging)
   public static final Param<Integer> TRAIN_HIDDEN = Param.intRange("relabel.train.hiddenUnits",

@@ -26,10 +26,11 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  * then a softmax output trained with cross-entropy and Adam.
  *
  * <p>Why this shape: "same" 3x3 convolutions keep the layer sizes a function of the image size alone, so the same
- * recipe serves 8x8 test images and 28x28 Fashion-MNIST (a 5x5 "valid" LeNet would not fit 8x8); two stages cost
- * about 1.2 M multiply-adds per 28x28 image, which keeps an epoch over 60,000 images near a minute on two CPU cores.
- * The network is only as large as an embedding needs: it is trained on noisy labels, and a larger one memorises
- * them sooner; early stopping on a hold-out (done by the trainer) does the rest.
+ * recipe serves 8x8 test images and 28x28 Fashion-MNIST (a 5x5 "valid" LeNet would not fit 8x8). The default
+ * channels (8, 16) are set by time: on this project's CPUs the generic ND4J build spends about 1.5 ms of one core per
+ * 28x28 image and epoch with them (2.7 ms with 16, 32, which learned no better per step), so an epoch over 60,000
+ * images takes about 45 s on two cores. The network is only as large as an embedding needs: it is trained on noisy
+ * labels, and a larger one memorises them sooner; early stopping on a hold-out (done by the trainer) does the rest.
  *
  * @param height       image height in pixels
  * @param width        image width in pixels
@@ -48,6 +49,9 @@ public record CnnSpec(int height, int width, int depth, List<Integer> convChanne
 
   public CnnSpec {
     convChannels = List.copyOf(convChannels);
+    if (!(pixelScale > 0) || Double.isInfinite(pixelScale)) {
+      throw new IllegalArgumentException("pixel scale must be a positive number: " + pixelScale);
+    }
     if (height < 1 || width < 1 || depth < 1 || convChannels.isEmpty()) {
       throw new IllegalArgumentException("image shape " + height + "x" + width + "x" + depth + " and "
           + convChannels.size() + " convolution stages: all must be positive");
@@ -60,15 +64,44 @@ public record CnnSpec(int height, int width, int depth, List<Integer> convChanne
     }
   }
 
-  public static CnnSpec from(Settings s) {
-    int[] shape = parseInts(s.get(RelabelParams.CNN_IMAGE_SHAPE), "x");
+  /**
+   * The spec the settings describe.
+   *
+   * @param maxPixel the largest raw pixel value among the training rows; decides the pixel scale when
+   *                 {@code relabel.embed.cnn.pixelScale} is 0 (see {@link #pixelScaleFor})
+   */
+  public static CnnSpec from(Settings s, double maxPixel) {
+    int[] shape = imageShape(s);
     List<Integer> channels = new ArrayList<>();
     for (int c : parseInts(s.get(RelabelParams.CNN_CHANNELS), ",")) {
       channels.add(c);
     }
     return new CnnSpec(shape[0], shape[1], shape[2], channels, s.get(RelabelParams.CNN_EMBEDDING_DIM),
         s.get(RelabelParams.CNN_MAX_EPOCHS), s.get(RelabelParams.CNN_PATIENCE), s.get(RelabelParams.CNN_BATCH),
-        s.get(RelabelParams.CNN_LR), s.get(RelabelParams.CNN_L2), s.get(RelabelParams.CNN_PIXEL_SCALE));
+        s.get(RelabelParams.CNN_LR), s.get(RelabelParams.CNN_L2),
+        pixelScaleFor(s.get(RelabelParams.CNN_PIXEL_SCALE), maxPixel));
+  }
+
+  /**
+   * The divisor that brings pixels into [0, 1]: {@code setting} when it is positive, else decided from the data.
+   * Image tables come both ways (8-bit values, or already divided by 255 as relabel's own Fashion-MNIST table),
+   * and the wrong choice is silent and costly: dividing [0, 1] pixels by 255 again leaves inputs so small that
+   * the network learns several times slower. A largest value of at most 1 means scaled pixels, at most 255 means
+   * 8-bit ones; anything larger (16-bit, or unusual ranges) is divided by that largest value.
+   */
+  public static double pixelScaleFor(double setting, double maxPixel) {
+    if (setting > 0) {
+      return setting;
+    }
+    if (maxPixel <= 1) {
+      return 1;
+    }
+    return maxPixel <= 255 ? 255 : maxPixel;
+  }
+
+  /** Height, width and channels of the images, as {@code relabel.embed.cnn.imageShape} declares them. */
+  public static int[] imageShape(Settings s) {
+    return parseInts(s.get(RelabelParams.CNN_IMAGE_SHAPE), "x");
   }
 
   private static int[] parseInts(String text, String separator) {

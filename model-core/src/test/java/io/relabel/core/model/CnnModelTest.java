@@ -150,14 +150,15 @@ class CnnModelTest {
 
   @Test
   void defaultsBuildTheFashionMnistNetwork() {
-    CnnSpec spec = CnnSpec.from(Settings.defaults());
+    CnnSpec spec = CnnSpec.from(Settings.defaults(), 1.0);
     assertEquals(784, spec.pixels());
+    assertEquals(1.0, spec.pixelScale(), "Fashion-MNIST as relabel fetches it is already in [0, 1]");
     MultiLayerNetwork n = new MultiLayerNetwork(spec.configuration(10, 1));
     n.init();
     float[][] e = CnnModel.of(n, spec, 10).embed(new float[2][784]);
     assertEquals(spec.embeddingDim(), e[0].length);
-    // conv 3x3x1x16 + conv 3x3x16x32 + dense (7*7*32 -> 128) + softmax (128 -> 10), weights and biases
-    long expected = (9 * 16 + 16) + (9 * 16 * 32 + 32) + (7 * 7 * 32 * 128 + 128) + (128 * 10 + 10);
+    // conv 3x3x1x8 + conv 3x3x8x16 + dense (7*7*16 -> 128) + softmax (128 -> 10), weights and biases
+    long expected = (9 * 8 + 8) + (9 * 8 * 16 + 16) + (7 * 7 * 16 * 128 + 128) + (128 * 10 + 10);
     assertEquals(expected, n.numParams());
   }
 
@@ -179,6 +180,17 @@ class CnnModelTest {
   }
 
   @Test
+  void pixelScaleFollowsTheSettingOrElseTheData() {
+    assertEquals(7.0, CnnSpec.pixelScaleFor(7, 200));
+    assertEquals(1.0, CnnSpec.pixelScaleFor(0, 1.0));
+    assertEquals(1.0, CnnSpec.pixelScaleFor(0, 0.2));
+    assertEquals(255.0, CnnSpec.pixelScaleFor(0, 1.5));
+    assertEquals(255.0, CnnSpec.pixelScaleFor(0, 255));
+    assertEquals(4095.0, CnnSpec.pixelScaleFor(0, 4095));
+    assertThrows(IllegalArgumentException.class, () -> new CnnSpec(8, 8, 1, List.of(4), 2, 1, 1, 1, 0.01, 0, 0));
+  }
+
+  @Test
   void tooSmallImagesAndBadShapesAreRefused() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new CnnSpec(8, 3, 1, List.of(4, 8), 12, 1, 1, 16, 0.01, 0, 1));
@@ -186,7 +198,7 @@ class CnnModelTest {
     assertThrows(IllegalArgumentException.class,
         () -> Settings.defaults().with(Map.of("relabel.embed.cnn.imageShape", "28x28")));
     CnnSpec parsed = CnnSpec.from(Settings.defaults().with(Map.of("relabel.embed.cnn.imageShape", "32x16x3",
-        "relabel.embed.cnn.channels", "8,16,24")));
+        "relabel.embed.cnn.channels", "8,16,24")), 255);
     assertEquals(List.of(8, 16, 24), parsed.convChannels());
     assertEquals(32 * 16 * 3, parsed.pixels());
     assertEquals(6, parsed.embeddingLayer());

@@ -1,5 +1,6 @@
 package io.relabel.spark.embed;
 
+import static org.apache.spark.sql.functions.array_max;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
@@ -58,7 +59,7 @@ import org.slf4j.LoggerFactory;
  * reaches the driver.
  *
  * <p>The fitted encoder carries its model in its own serialised form (a {@link CnnModel}: configuration JSON and a
- * float[] of parameters, about 0.8 MB for 28x28 images with the defaults), not a Spark broadcast: it must also
+ * float[] of parameters, about 0.4 MB for 28x28 images with the defaults), not a Spark broadcast: it must also
  * encode on the driver and outlive any one SparkContext, and a task of that size ships without Spark's large-task
  * warning (1 MB). Each executor JVM keeps the first copy it deserialises (keyed by the model's content hash), so the
  * networks are built once per JVM and shared, thread-safely, by its tasks.
@@ -110,10 +111,10 @@ public final class CnnImageEncoder implements Encoder {
    */
   public static CnnImageEncoder fit(Dataset<Row> table, String featuresCol, int inputDim, String labelIdxCol,
       String fitCol, String trustedCol, String uniformCol, Settings settings, long seed) {
-    CnnSpec spec = CnnSpec.from(settings);
-    if (inputDim != spec.pixels()) {
-      throw new IllegalArgumentException("features of length " + inputDim + " are not "
-          + spec.height() + "x" + spec.width() + "x" + spec.depth() + " images (" + spec.pixels() + " values); set "
+    int[] shape = CnnSpec.imageShape(settings);
+    if (inputDim != shape[0] * shape[1] * shape[2]) {
+      throw new IllegalArgumentException("features of length " + inputDim + " are not " + shape[0] + "x" + shape[1]
+          + "x" + shape[2] + " images (" + shape[0] * shape[1] * shape[2] + " values); set "
           + RelabelParams.CNN_IMAGE_SHAPE.key() + " to the images' shape");
     }
     int workers = settings.get(RelabelParams.TRAIN_WORKERS);
@@ -127,12 +128,17 @@ public final class CnnImageEncoder implements Encoder {
     Column trusted = trustedCol == null ? lit(false) : coalesce(col(trustedCol), lit(false));
     Column trustedHold = trusted.and(draw.lt(trustedShare));
     Column noisyHold = draw.lt(noisyShare);
-    Row stats = table.filter(labeled).agg(max(col(labelIdxCol)), count(trustedHold), count(noisyHold),
-        count(lit(true))).first();
+    String x = "_cnn_x";
+    Dataset<Row> labeledRows = FeatureColumns.toFloatArray(table.filter(labeled), featuresCol, x);
+    Row stats = labeledRows.agg(max(col(labelIdxCol)), count(trustedHold), count(noisyHold), count(lit(true)),
+        max(array_max(col(x)))).first();
     if (stats.isNullAt(0)) {
       throw new IllegalStateException("no labeled rows to train the image encoder on (column " + labelIdxCol + ")");
     }
     int nClasses = ((Number) stats.get(0)).intValue() + 1;
+    double maxPixel = ((Number) stats.get(4)).doubleValue();
+    CnnSpec spec = CnnSpec.from(settings, maxPixel);
+    checkScale(maxPixel, spec.pixelScale());
     long trustedCount = stats.getLong(1);
     long labeledCount = stats.getLong(3);
     boolean onTrusted = trustedCount >= minHoldout;
@@ -148,20 +154,15 @@ public final class CnnImageEncoder implements Encoder {
           + holdCount + " for early stopping and train on the rest");
     }
 
-    String x = "_cnn_x";
     String hold = "_cnn_holdout";
-    Dataset<Row> rows = FeatureColumns.toFloatArray(table.filter(labeled), featuresCol, x)
-        .select(col(x), col(labelIdxCol).cast(DataTypes.IntegerType), holdout.as(hold));
+    Dataset<Row> rows = labeledRows.select(col(x), col(labelIdxCol).cast(DataTypes.IntegerType), holdout.as(hold));
     int batch = spec.batchSize();
     JavaRDD<DataSet> train = rows.filter(not(col(hold))).select(x, labelIdxCol).toJavaRDD()
         .mapPartitions(it -> new Batches(it, spec, nClasses))
         .persist(StorageLevel.MEMORY_ONLY());
     Dataset<Row> holdRows = rows.filter(col(hold)).select(x, labelIdxCol).persist(StorageLevel.MEMORY_ONLY());
     try {
-      double[] seen = train.map(ds -> new double[] {ds.numExamples(), ds.getFeatures().maxNumber().doubleValue()})
-          .reduce((a, b) -> new double[] {a[0] + b[0], Math.max(a[1], b[1])});
-      long trainCount = (long) seen[0];
-      checkScale(seen[1], spec.pixelScale());
+      long trainCount = labeledCount - holdCount;
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(table.sparkSession().sparkContext());
       SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(jsc, spec.configuration(nClasses, seed),
           MlpTrainer.trainingMaster(workers, batch, averaging, seed));
@@ -273,14 +274,15 @@ public final class CnnImageEncoder implements Encoder {
         : (RowSeeds.mix(Double.doubleToLongBits(u) ^ salt) >>> 11) * 0x1.0p-53, DataTypes.DoubleType);
   }
 
-  /** Warns when the pixel scale does not fit the data: scaled values should reach but not pass 1. */
-  private static void checkScale(double maxScaled, double pixelScale) {
-    if (maxScaled > 1.0 + 1e-6) {
+  /** Logs the pixel scale, and warns when an explicitly set one does not fit the data. */
+  private static void checkScale(double maxPixel, double pixelScale) {
+    LOG.info("image encoder: largest training pixel {}, pixels divided by {}", maxPixel, pixelScale);
+    if (maxPixel / pixelScale > 1.0 + 1e-6) {
       LOG.warn("image encoder: pixel values reach {} after dividing by {} = {}; expected at most 1",
-          maxScaled, RelabelParams.CNN_PIXEL_SCALE.key(), pixelScale);
-    } else if (pixelScale > 1 && maxScaled * pixelScale <= 1.0) {
+          maxPixel / pixelScale, RelabelParams.CNN_PIXEL_SCALE.key(), pixelScale);
+    } else if (pixelScale > 1 && maxPixel <= 1.0) {
       LOG.warn("image encoder: raw pixel values are at most {}, which looks already scaled to [0, 1]; dividing them"
-          + " by {} = {} leaves the network almost nothing to see (set it to 1)", maxScaled * pixelScale,
+          + " by {} = {} leaves the network little to see and slows learning (set it to 0 or 1)", maxPixel,
           RelabelParams.CNN_PIXEL_SCALE.key(), pixelScale);
     }
   }

@@ -149,6 +149,7 @@ class CnnImageEncoderTest {
     assertEquals(16, e[0].length);
     assertEquals("cnn", fitted.name());
     assertTrue(fitted.trustedHoldout());
+    assertEquals(255.0, fitted.model().spec().pixelScale(), "8-bit pixels, found from the data");
     assertEquals(N / 8 - 3, fitted.holdoutRows(), "the trusted labeled fit rows (not 0, 8, 16), all by default");
     assertTrue(fitted.holdoutAccuracy() > 0.9, "hold-out accuracy " + fitted.holdoutAccuracy());
     double pixelSeparability = nearestMeanAccuracy(x, truth);
