@@ -31,6 +31,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 import org.deeplearning4j.spark.impl.multilayer.SparkDl4jMultiLayer;
@@ -69,6 +70,9 @@ public final class CnnImageEncoder implements Encoder {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(CnnImageEncoder.class);
   private static final String NAME = "cnn";
+  /** Internal columns of a fit: the pixels as array&lt;float&gt; and the class index as int. */
+  private static final String X = "_cnn_x";
+  private static final String Y = "_cnn_y";
   /** Hold-out rows scored per forward pass on an executor. */
   private static final int SCORE_BATCH = 512;
   /** Models kept per JVM; a run fits one encoder, tests a few, so the oldest beyond this are dropped. */
@@ -117,85 +121,99 @@ public final class CnnImageEncoder implements Encoder {
           + "x" + shape[2] + " images (" + shape[0] * shape[1] * shape[2] + " values); set "
           + RelabelParams.CNN_IMAGE_SHAPE.key() + " to the images' shape");
     }
-    int workers = settings.get(RelabelParams.TRAIN_WORKERS);
-    int averaging = settings.get(RelabelParams.TRAIN_AVERAGING);
-    int minHoldout = settings.get(RelabelParams.CNN_MIN_HOLDOUT);
-    double trustedShare = settings.get(RelabelParams.CNN_HOLDOUT_SHARE);
-    double noisyShare = settings.get(RelabelParams.CNN_NOISY_HOLDOUT_SHARE);
-
     Column labeled = coalesce(col(fitCol), lit(false)).and(col(labelIdxCol).isNotNull());
-    Column draw = coalesce(holdoutDraw(seed).apply(col(uniformCol)), lit(1.0));
-    Column trusted = trustedCol == null ? lit(false) : coalesce(col(trustedCol), lit(false));
-    Column trustedHold = trusted.and(draw.lt(trustedShare));
-    Column noisyHold = draw.lt(noisyShare);
-    String x = "_cnn_x";
-    Dataset<Row> labeledRows = FeatureColumns.toFloatArray(table.filter(labeled), featuresCol, x);
-    Row stats = labeledRows.agg(max(col(labelIdxCol)), count(trustedHold), count(noisyHold), count(lit(true)),
-        max(array_max(col(x)))).first();
-    if (stats.isNullAt(0)) {
-      throw new IllegalStateException("no labeled rows to train the image encoder on (column " + labelIdxCol + ")");
-    }
-    int nClasses = ((Number) stats.get(0)).intValue() + 1;
-    double maxPixel = ((Number) stats.get(4)).doubleValue();
-    CnnSpec spec = CnnSpec.from(settings, maxPixel);
-    checkScale(maxPixel, spec.pixelScale());
-    long trustedCount = stats.getLong(1);
-    long labeledCount = stats.getLong(3);
-    boolean onTrusted = trustedCount >= minHoldout;
-    Column holdout = onTrusted ? trustedHold : noisyHold;
-    long holdCount = onTrusted ? trustedCount : stats.getLong(2);
-    if (!onTrusted) {
-      LOG.warn("image encoder: {} trusted hold-out rows, fewer than {} = {}; holding out a seeded {} of the labeled"
-          + " rows instead ({} rows). Their labels are as noisy as the rest, so the early-stopping signal is noisy.",
-          trustedCount, RelabelParams.CNN_MIN_HOLDOUT.key(), minHoldout, noisyShare, holdCount);
-    }
-    if (holdCount == 0 || holdCount == labeledCount) {
-      throw new IllegalStateException("image encoder: " + labeledCount + " labeled rows are too few to hold out "
-          + holdCount + " for early stopping and train on the rest");
-    }
+    Dataset<Row> rows = FeatureColumns.toFloatArray(table.filter(labeled), featuresCol, X)
+        .withColumn(Y, col(labelIdxCol).cast(DataTypes.IntegerType));
+    Plan plan = Plan.of(rows, trustedCol, uniformCol, settings, seed);
 
-    String hold = "_cnn_holdout";
-    Dataset<Row> rows = labeledRows.select(col(x), col(labelIdxCol).cast(DataTypes.IntegerType), holdout.as(hold));
-    int batch = spec.batchSize();
-    JavaRDD<DataSet> train = rows.filter(not(col(hold))).select(x, labelIdxCol).toJavaRDD()
+    CnnSpec spec = plan.spec();
+    int nClasses = plan.nClasses();
+    JavaRDD<DataSet> train = rows.filter(not(plan.holdout())).select(X, Y).toJavaRDD()
         .mapPartitions(it -> new Batches(it, spec, nClasses))
         .persist(StorageLevel.MEMORY_ONLY());
-    Dataset<Row> holdRows = rows.filter(col(hold)).select(x, labelIdxCol).persist(StorageLevel.MEMORY_ONLY());
+    Dataset<Row> holdRows = rows.filter(plan.holdout()).select(X, Y).persist(StorageLevel.MEMORY_ONLY());
     try {
-      long trainCount = labeledCount - holdCount;
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(table.sparkSession().sparkContext());
       SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(jsc, spec.configuration(nClasses, seed),
-          MlpTrainer.trainingMaster(workers, batch, averaging, seed));
-      CnnModel best = null;
-      double bestAccuracy = -1;
-      int bestEpoch = 0;
-      int epoch = 0;
-      long start = System.nanoTime();
-      while (epoch < spec.maxEpochs() && epoch - bestEpoch < spec.patience()) {
-        epoch++;
-        long t0 = System.nanoTime();
-        net.fit(train);
-        CnnModel current = CnnModel.of(net.getNetwork(), spec, nClasses);
-        double accuracy = accuracy(holdRows, current, inputDim);
-        LOG.info("image encoder epoch {}: {} training rows, hold-out accuracy {} on {} {} rows, {} s", epoch,
-            trainCount, String.format("%.4f", accuracy), holdCount, onTrusted ? "trusted" : "labeled",
-            String.format("%.1f", (System.nanoTime() - t0) / 1e9));
-        // Strictly better only: on a tie the earlier epoch, which has seen the noise less often, is kept.
-        if (accuracy > bestAccuracy) {
-          best = current;
-          bestAccuracy = accuracy;
-          bestEpoch = epoch;
-        }
-      }
-      LOG.info("image encoder: {} after {} epochs in {} s; keeping epoch {} (hold-out accuracy {})",
-          epoch - bestEpoch >= spec.patience() ? "stopped early" : "reached " + RelabelParams.CNN_MAX_EPOCHS.key(),
-          epoch, String.format("%.1f", (System.nanoTime() - start) / 1e9), bestEpoch,
-          String.format("%.4f", bestAccuracy));
-      return new CnnImageEncoder(best, epoch, bestEpoch, bestAccuracy, holdCount, onTrusted);
+          MlpTrainer.trainingMaster(settings.get(RelabelParams.TRAIN_WORKERS), spec.batchSize(),
+              settings.get(RelabelParams.TRAIN_AVERAGING), seed));
+      return trainWithEarlyStopping(net, train, holdRows, plan);
     } finally {
       train.unpersist(false);
       holdRows.unpersist(false);
     }
+  }
+
+  /**
+   * What one fit works with: the spec (its pixel scale decided from the data), the number of classes and which rows
+   * are held out, all from one aggregate over the labeled rows.
+   */
+  private record Plan(CnnSpec spec, int nClasses, Column holdout, long holdoutRows, long trainRows,
+      boolean onTrusted) {
+
+    static Plan of(Dataset<Row> rows, String trustedCol, String uniformCol, Settings settings, long seed) {
+      int minHoldout = settings.get(RelabelParams.CNN_MIN_HOLDOUT);
+      double noisyShare = settings.get(RelabelParams.CNN_NOISY_HOLDOUT_SHARE);
+      Column draw = coalesce(holdoutDraw(seed).apply(col(uniformCol)), lit(1.0));
+      Column trusted = trustedCol == null ? lit(false) : coalesce(col(trustedCol), lit(false));
+      Column trustedHold = trusted.and(draw.lt(settings.get(RelabelParams.CNN_HOLDOUT_SHARE)));
+      Column noisyHold = draw.lt(noisyShare);
+      Row stats = rows.agg(max(col(Y)), countWhere(trustedHold), countWhere(noisyHold), countWhere(lit(true)),
+          max(array_max(col(X)))).first();
+      if (stats.isNullAt(0)) {
+        throw new IllegalStateException("no labeled rows to train the image encoder on");
+      }
+      double maxPixel = ((Number) stats.get(4)).doubleValue();
+      CnnSpec spec = CnnSpec.from(settings, maxPixel);
+      checkScale(maxPixel, spec.pixelScale());
+      long trustedCount = stats.getLong(1);
+      long labeledCount = stats.getLong(3);
+      boolean onTrusted = trustedCount >= minHoldout;
+      long holdCount = onTrusted ? trustedCount : stats.getLong(2);
+      if (!onTrusted) {
+        LOG.warn("image encoder: {} trusted hold-out rows, fewer than {} = {}; holding out a seeded {} of the"
+            + " labeled rows instead ({} rows). Their labels are as noisy as the rest, so the early-stopping signal"
+            + " is noisy.", trustedCount, RelabelParams.CNN_MIN_HOLDOUT.key(), minHoldout, noisyShare, holdCount);
+      }
+      if (holdCount == 0 || holdCount == labeledCount) {
+        throw new IllegalStateException("image encoder: " + labeledCount + " labeled rows are too few to hold out "
+            + holdCount + " for early stopping and train on the rest");
+      }
+      return new Plan(spec, stats.getInt(0) + 1, onTrusted ? trustedHold : noisyHold, holdCount,
+          labeledCount - holdCount, onTrusted);
+    }
+  }
+
+  /** One epoch at a time until {@code patience} epochs bring no better hold-out accuracy; the best epoch wins. */
+  private static CnnImageEncoder trainWithEarlyStopping(SparkDl4jMultiLayer net, JavaRDD<DataSet> train,
+      Dataset<Row> holdRows, Plan plan) {
+    CnnSpec spec = plan.spec();
+    CnnModel best = null;
+    double bestAccuracy = -1;
+    int bestEpoch = 0;
+    int epoch = 0;
+    long start = System.nanoTime();
+    while (epoch < spec.maxEpochs() && epoch - bestEpoch < spec.patience()) {
+      epoch++;
+      long t0 = System.nanoTime();
+      net.fit(train);
+      CnnModel current = CnnModel.of(net.getNetwork(), spec, plan.nClasses());
+      double accuracy = accuracy(holdRows, current);
+      LOG.info("image encoder epoch {}: {} training rows, hold-out accuracy {} on {} {} rows, {} s", epoch,
+          plan.trainRows(), String.format("%.4f", accuracy), plan.holdoutRows(),
+          plan.onTrusted() ? "trusted" : "labeled", String.format("%.1f", (System.nanoTime() - t0) / 1e9));
+      // Strictly better only: on a tie the earlier epoch, which has seen the noise less often, is kept.
+      if (accuracy > bestAccuracy) {
+        best = current;
+        bestAccuracy = accuracy;
+        bestEpoch = epoch;
+      }
+    }
+    LOG.info("image encoder: {} after {} epochs in {} s; keeping epoch {} (hold-out accuracy {})",
+        epoch - bestEpoch >= spec.patience() ? "stopped early" : "reached " + RelabelParams.CNN_MAX_EPOCHS.key(),
+        epoch, String.format("%.1f", (System.nanoTime() - start) / 1e9), bestEpoch,
+        String.format("%.4f", bestAccuracy));
+    return new CnnImageEncoder(best, epoch, bestEpoch, bestAccuracy, plan.holdoutRows(), plan.onTrusted());
   }
 
   @Override
@@ -259,7 +277,7 @@ public final class CnnImageEncoder implements Encoder {
     }
   }
 
-  private static Column count(Column condition) {
+  private static Column countWhere(Column condition) {
     return sum(when(condition, 1L).otherwise(0L));
   }
 
@@ -268,7 +286,7 @@ public final class CnnImageEncoder implements Encoder {
    * uniform column drives other samples (e.g. the PCA fitting sample), and re-mixing keeps the hold-out independent
    * of them.
    */
-  private static org.apache.spark.sql.expressions.UserDefinedFunction holdoutDraw(long seed) {
+  private static UserDefinedFunction holdoutDraw(long seed) {
     long salt = RowSeeds.mix(seed ^ RowSeeds.stageKey("cnn-holdout"));
     return udf((UDF1<Double, Double>) u -> u == null ? null
         : (RowSeeds.mix(Double.doubleToLongBits(u) ^ salt) >>> 11) * 0x1.0p-53, DataTypes.DoubleType);
@@ -288,7 +306,8 @@ public final class CnnImageEncoder implements Encoder {
   }
 
   /** Hold-out accuracy of {@code model}: each partition counts its correct rows, the driver adds the integers. */
-  private static double accuracy(Dataset<Row> holdRows, CnnModel model, int dim) {
+  private static double accuracy(Dataset<Row> holdRows, CnnModel model) {
+    int dim = model.spec().pixels();
     long[] counts = holdRows.toJavaRDD().mapPartitions(it -> {
       long correct = 0;
       long total = 0;
