@@ -19,6 +19,7 @@ import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.io.FeatureColumns;
 import io.relabel.spark.train.Features;
 import io.relabel.spark.train.MlpTrainer;
+import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -85,20 +86,23 @@ public final class CnnImageEncoder implements Encoder {
   };
 
   private final CnnModel model;
-  private final int epochs;
-  private final int bestEpoch;
-  private final double holdoutAccuracy;
-  private final long holdoutRows;
-  private final boolean trustedHoldout;
+  private final FitReport report;
 
-  private CnnImageEncoder(CnnModel model, int epochs, int bestEpoch, double holdoutAccuracy, long holdoutRows,
-      boolean trustedHoldout) {
+  /**
+   * How a fit went.
+   *
+   * @param epochs          epochs trained, the ones after the best included
+   * @param bestEpoch       the epoch whose parameters were kept (1-based)
+   * @param holdoutAccuracy hold-out accuracy of the kept parameters
+   * @param holdoutRows     rows held out to decide when to stop
+   * @param trustedHoldout  whether they were trusted rows (else a share of all labeled rows, see the class comment)
+   */
+  public record FitReport(int epochs, int bestEpoch, double holdoutAccuracy, long holdoutRows, boolean trustedHoldout)
+      implements Serializable {}
+
+  private CnnImageEncoder(CnnModel model, FitReport report) {
     this.model = model;
-    this.epochs = epochs;
-    this.bestEpoch = bestEpoch;
-    this.holdoutAccuracy = holdoutAccuracy;
-    this.holdoutRows = holdoutRows;
-    this.trustedHoldout = trustedHoldout;
+    this.report = report;
   }
 
   /**
@@ -213,7 +217,8 @@ public final class CnnImageEncoder implements Encoder {
         epoch - bestEpoch >= spec.patience() ? "stopped early" : "reached " + RelabelParams.CNN_MAX_EPOCHS.key(),
         epoch, String.format("%.1f", (System.nanoTime() - start) / 1e9), bestEpoch,
         String.format("%.4f", bestAccuracy));
-    return new CnnImageEncoder(best, epoch, bestEpoch, bestAccuracy, plan.holdoutRows(), plan.onTrusted());
+    return new CnnImageEncoder(best, new FitReport(epoch, bestEpoch, bestAccuracy, plan.holdoutRows(),
+        plan.onTrusted()));
   }
 
   @Override
@@ -246,28 +251,9 @@ public final class CnnImageEncoder implements Encoder {
     return model;
   }
 
-  /** Epochs trained, the last ones after the best included. */
-  public int epochs() {
-    return epochs;
-  }
-
-  /** The epoch whose parameters were kept (1-based). */
-  public int bestEpoch() {
-    return bestEpoch;
-  }
-
-  /** Hold-out accuracy of the kept parameters. */
-  public double holdoutAccuracy() {
-    return holdoutAccuracy;
-  }
-
-  public long holdoutRows() {
-    return holdoutRows;
-  }
-
-  /** Whether the hold-out was trusted rows (else a share of all labeled rows, see the class comment). */
-  public boolean trustedHoldout() {
-    return trustedHoldout;
+  /** How the training went: what the job logs, and what a run manifest may record. */
+  public FitReport report() {
+    return report;
   }
 
   /** This JVM's shared copy of the model: the first one deserialised here, so networks are built once per JVM. */

@@ -9,10 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.relabel.core.config.Settings;
 import io.relabel.spark.SparkTestSession;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -148,10 +144,10 @@ class CnnImageEncoderTest {
     assertEquals(16, fitted.dim());
     assertEquals(16, e[0].length);
     assertEquals("cnn", fitted.name());
-    assertTrue(fitted.trustedHoldout());
+    assertTrue(fitted.report().trustedHoldout());
     assertEquals(255.0, fitted.model().spec().pixelScale(), "8-bit pixels, found from the data");
-    assertEquals(N / 8 - 3, fitted.holdoutRows(), "the trusted labeled fit rows (not 0, 8, 16), all by default");
-    assertTrue(fitted.holdoutAccuracy() > 0.9, "hold-out accuracy " + fitted.holdoutAccuracy());
+    assertEquals(N / 8 - 3, fitted.report().holdoutRows(), "the trusted labeled fit rows (not 0, 8, 16), all by default");
+    assertTrue(fitted.report().holdoutAccuracy() > 0.9, "hold-out accuracy " + fitted.report().holdoutAccuracy());
     double pixelSeparability = nearestMeanAccuracy(x, truth);
     double embeddingSeparability = nearestMeanAccuracy(e, truth);
     assertTrue(pixelSeparability < 0.75, "the data must not separate in pixel space: " + pixelSeparability);
@@ -162,7 +158,7 @@ class CnnImageEncoderTest {
   void theSameSeedGivesTheSameEncoderAndAnotherSeedAnotherOne() {
     CnnImageEncoder again = fit(table, "trusted", tiny(Map.of()), 11);
     assertArrayEquals(fitted.model().params(), again.model().params());
-    assertEquals(fitted.bestEpoch(), again.bestEpoch());
+    assertEquals(fitted.report(), again.report());
     float[][] x = pixels(table.collectAsList());
     float[][] a = fitted.encode(values(x));
     float[][] b = again.encode(values(x));
@@ -174,16 +170,9 @@ class CnnImageEncoderTest {
   }
 
   @Test
-  void executorsEncodeAsTheDriverDoes() throws Exception {
-    // The encoder travels by Java serialisation, as in a task closure.
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(fitted);
-    }
-    CnnImageEncoder shipped;
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
-      shipped = (CnnImageEncoder) in.readObject();
-    }
+  void executorsEncodeAsTheDriverDoes() {
+    // The encoder reaches the tasks inside their closure, serialised by Spark even in local mode.
+    CnnImageEncoder shipped = fitted;
     Dataset<float[]> onExecutors = table.select("id", "features").mapPartitions(
         (org.apache.spark.api.java.function.MapPartitionsFunction<Row, float[]>) it -> {
           List<Row> part = new ArrayList<>();
@@ -219,12 +208,12 @@ class CnnImageEncoderTest {
         col("features").cast(DataTypes.createArrayType(DataTypes.DoubleType)));
     CnnImageEncoder stuck = fit(doubles, null, tiny(Map.of("relabel.embed.cnn.learningRate", "1e-7",
         "relabel.embed.cnn.patience", "3")), 11);
-    assertEquals(4, stuck.epochs());
-    assertEquals(1, stuck.bestEpoch());
-    assertFalse(stuck.trustedHoldout());
+    assertEquals(4, stuck.report().epochs());
+    assertEquals(1, stuck.report().bestEpoch());
+    assertFalse(stuck.report().trustedHoldout());
     long labeled = N - 20;
-    assertTrue(stuck.holdoutRows() > 0.05 * labeled && stuck.holdoutRows() < 0.15 * labeled,
-        "about a tenth of " + labeled + " labeled rows: " + stuck.holdoutRows());
+    assertTrue(stuck.report().holdoutRows() > 0.05 * labeled && stuck.report().holdoutRows() < 0.15 * labeled,
+        "about a tenth of " + labeled + " labeled rows: " + stuck.report().holdoutRows());
   }
 
   @Test
