@@ -27,10 +27,11 @@ import org.nd4j.linalg.lossfunctions.LossFunctions;
  *
  * <p>Why this shape: "same" 3x3 convolutions keep the layer sizes a function of the image size alone, so the same
  * recipe serves 8x8 test images and 28x28 Fashion-MNIST (a 5x5 "valid" LeNet would not fit 8x8). The default
- * channels (8, 16) are set by time: on this project's CPUs the generic ND4J build spends about 1.5 ms of one core per
- * 28x28 image and epoch with them (2.7 ms with 16, 32, which learned no better per step), so an epoch over 60,000
- * images takes about 45 s on two cores. The network is only as large as an embedding needs: it is trained on noisy
- * labels, and a larger one memorises them sooner; early stopping on a hold-out (done by the trainer) does the rest.
+ * channels (8, 16) are set by time: the generic ND4J CPU build is slow at convolutions, and with them an epoch over
+ * 59,000 28x28 images took about 24 s on the project's two cores (parameter-averaged, as the job trains it), while
+ * 16, 32 cost 1.8 times as much per image in a one-thread comparison and learned no better in its first two epochs.
+ * The network is only as large as an embedding needs: it is trained on noisy labels, and a larger one memorises them
+ * sooner; early stopping on a hold-out (done by the trainer) does the rest.
  *
  * @param height       image height in pixels
  * @param width        image width in pixels

@@ -146,7 +146,8 @@ class CnnImageEncoderTest {
     assertEquals("cnn", fitted.name());
     assertTrue(fitted.report().trustedHoldout());
     assertEquals(255.0, fitted.model().spec().pixelScale(), "8-bit pixels, found from the data");
-    assertEquals(N / 8 - 3, fitted.report().holdoutRows(), "the trusted labeled fit rows (not 0, 8, 16), all by default");
+    assertEquals(N / 8 - 3, fitted.report().holdoutRows(),
+        "the trusted labeled fit rows (not 0, 8, 16), all of them by default");
     assertTrue(fitted.report().holdoutAccuracy() > 0.9, "hold-out accuracy " + fitted.report().holdoutAccuracy());
     double pixelSeparability = nearestMeanAccuracy(x, truth);
     double embeddingSeparability = nearestMeanAccuracy(e, truth);
