@@ -1,13 +1,14 @@
 package io.relabel.core.model;
 
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.Serializable;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.Deque;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.function.BiFunction;
@@ -40,7 +41,6 @@ public final class CnnModel implements Serializable {
   private final String configJson;
   private final float[] params;
   private final int nClasses;
-  private final String contentHash;
   private transient volatile Deque<MultiLayerNetwork> idle;
 
   public CnnModel(CnnSpec spec, String configJson, float[] params, int nClasses) {
@@ -48,7 +48,6 @@ public final class CnnModel implements Serializable {
     this.configJson = configJson;
     this.params = params.clone();
     this.nClasses = nClasses;
-    this.contentHash = hash(spec, configJson, this.params);
   }
 
   public static CnnModel of(MultiLayerNetwork net, CnnSpec spec, int nClasses) {
@@ -71,9 +70,27 @@ public final class CnnModel implements Serializable {
     return params.clone();
   }
 
-  /** SHA-256 of the spec, configuration and parameters: equal models have equal hashes, across JVMs. */
-  public String contentHash() {
-    return contentHash;
+  /**
+   * The model as bytes (Java serialisation of this object: spec, configuration JSON, parameters), for carriers that
+   * ship and hash bytes rather than objects, such as a Spark broadcast. Equal models give equal bytes.
+   */
+  public byte[] toBytes() {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+      out.writeObject(this);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot serialise a CNN model", e);
+    }
+    return bytes.toByteArray();
+  }
+
+  /** The model {@link #toBytes()} wrote. */
+  public static CnnModel fromBytes(byte[] bytes) {
+    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
+      return (CnnModel) in.readObject();
+    } catch (IOException | ClassNotFoundException | ClassCastException e) {
+      throw new IllegalArgumentException("not the bytes of a CNN model: " + e, e);
+    }
   }
 
   /**
@@ -144,19 +161,5 @@ public final class CnnModel implements Serializable {
       }
     }
     return p;
-  }
-
-  private static String hash(CnnSpec spec, String configJson, float[] params) {
-    try {
-      MessageDigest d = MessageDigest.getInstance("SHA-256");
-      d.update(spec.toString().getBytes(StandardCharsets.UTF_8));
-      d.update(configJson.getBytes(StandardCharsets.UTF_8));
-      ByteBuffer b = ByteBuffer.allocate(params.length * Float.BYTES);
-      b.asFloatBuffer().put(params);
-      d.update(b.array());
-      return HexFormat.of().formatHex(d.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is part of every Java platform", e);
-    }
   }
 }

@@ -142,6 +142,7 @@ class CnnImageEncoderTest {
     int[] truth = rows.stream().mapToInt(r -> r.getInt(6)).toArray();
     float[][] e = fitted.encode(values(x));
     assertEquals(16, fitted.dim());
+    assertEquals(64, fitted.modelHash().length(), "SHA-256 of the model bytes, hex");
     assertEquals(16, e[0].length);
     assertEquals("cnn", fitted.name());
     assertTrue(fitted.report().trustedHoldout());
