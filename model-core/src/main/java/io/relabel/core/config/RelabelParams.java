@@ -82,6 +82,44 @@ public final class RelabelParams {
           + " (refused if an id is missing or the stored encoder or width differs from the configured one).",
       ".*", "a path, or empty");
 
+  // ---- image encoder (CNN)
+  public static final Param<String> CNN_IMAGE_SHAPE = Param.text("relabel.embed.cnn.imageShape",
+      "Shape of the images in the features column, HEIGHTxWIDTHxCHANNELS; the features hold the pixels row by row,"
+          + " a pixel's channels side by side (height*width*channels values).",
+      "[1-9][0-9]{0,3}x[1-9][0-9]{0,3}x[1-9][0-9]{0,2}", "HxWxC with positive integers, e.g. 28x28x1");
+  public static final Param<String> CNN_CHANNELS = Param.text("relabel.embed.cnn.channels",
+      "Output channels of each convolution stage (3x3 convolution, ReLU, 2x2 max pooling), comma-separated; each"
+          + " stage halves the image, so an image side must be at least 2^stages.",
+      "[1-9][0-9]{0,3}(,[1-9][0-9]{0,3}){0,5}", "1 to 6 comma-separated positive integers, e.g. 16,32");
+  public static final Param<Integer> CNN_EMBEDDING_DIM = Param.intRange("relabel.embed.cnn.embeddingDim",
+      "Width of the dense ReLU layer before the softmax output; its activations are the embedding.", 1, 65536);
+  public static final Param<Integer> CNN_MAX_EPOCHS = Param.intRange("relabel.embed.cnn.maxEpochs",
+      "Most passes over the training rows; early stopping usually ends training sooner.", 1, 1000);
+  public static final Param<Integer> CNN_PATIENCE = Param.intRange("relabel.embed.cnn.patience",
+      "Stop after this many epochs without a better hold-out accuracy, and keep the best epoch's parameters.",
+      1, 1000);
+  public static final Param<Integer> CNN_BATCH = Param.intRange("relabel.embed.cnn.batchSize",
+      "Minibatch size per worker.", 1, 1 << 20);
+  public static final Param<Double> CNN_LR = Param.doubleRange("relabel.embed.cnn.learningRate",
+      "Adam learning rate.", 1e-7, 10.0);
+  public static final Param<Double> CNN_L2 = Param.doubleRange("relabel.embed.cnn.l2",
+      "L2 weight decay of the CNN.", 0.0, 10.0);
+  public static final Param<Double> CNN_HOLDOUT_SHARE = Param.doubleRange("relabel.embed.cnn.holdoutShare",
+      "Seeded share of the trusted rows held out (never trained on) to decide when to stop: their labels are right,"
+          + " so hold-out accuracy falls when the network starts memorising wrong labels.", 0.0, 1.0);
+  public static final Param<Integer> CNN_MIN_HOLDOUT = Param.intRange("relabel.embed.cnn.minHoldout",
+      "Fewest trusted hold-out rows worth stopping on; with fewer, a seeded share of all labeled rows is held out"
+          + " instead (relabel.embed.cnn.noisyHoldoutShare) and the stopping signal carries the label noise.",
+      1, Integer.MAX_VALUE);
+  public static final Param<Double> CNN_NOISY_HOLDOUT_SHARE = Param.doubleRange(
+      "relabel.embed.cnn.noisyHoldoutShare",
+      "Seeded share of the labeled rows held out when there are too few trusted rows (see relabel.embed.cnn"
+          + ".minHoldout).", 0.001, 0.5);
+  public static final Param<Double> CNN_PIXEL_SCALE = Param.doubleRange("relabel.embed.cnn.pixelScale",
+      "Pixel values are divided by this before they enter the network (255 for 8-bit images, 1 for images already"
+          + " in [0, 1]); 0 decides from the largest training pixel: 1 if it is at most 1, 255 if at most 255, else"
+          + " that largest value.", 0.0, 1e9);
+
   // ---- base classifier (DL4J MLP, trained with parameter averaging)
   public static final Param<Integer> TRAIN_HIDDEN = Param.intRange("relabel.train.hiddenUnits",
       "Units in each hidden layer of the MLP.", 1, 65536);

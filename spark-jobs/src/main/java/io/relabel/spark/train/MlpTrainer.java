@@ -58,17 +58,8 @@ public final class MlpTrainer {
       if (n == 0) {
         throw new IllegalStateException("no rows to train " + name + " on");
       }
-      ParameterAveragingTrainingMaster tm = new ParameterAveragingTrainingMaster.Builder(workers, batch)
-          .batchSizePerWorker(batch)
-          .averagingFrequency(averagingFrequency)
-          .workerPrefetchNumBatches(0)
-          .rddTrainingApproach(RDDTrainingApproach.Direct)
-          .storageLevel(StorageLevel.MEMORY_ONLY())
-          .repartionData(Repartition.Never)
-          .rngSeed(seed)
-          .collectTrainingStats(false)
-          .build();
-      SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(jsc, spec.configuration(nIn, nClasses, seed), tm);
+      SparkDl4jMultiLayer net = new SparkDl4jMultiLayer(jsc, spec.configuration(nIn, nClasses, seed),
+          trainingMaster(workers, batch, averagingFrequency, seed));
       long t0 = System.nanoTime();
       for (int e = 0; e < spec.epochs(); e++) {
         net.fit(batches);
@@ -79,6 +70,26 @@ public final class MlpTrainer {
     } finally {
       batches.unpersist(false);
     }
+  }
+
+  /**
+   * The reproducible parameter-averaging setup every relabel network is trained with, for an RDD whose elements are
+   * minibatches of {@code batch} rows already in canonical partitions: the Direct approach (the Export one is
+   * refused on a cluster with a {@code file:} default FS), no repartitioning, a fixed number of workers and the run
+   * seed for the training master's splits.
+   */
+  public static ParameterAveragingTrainingMaster trainingMaster(int workers, int batch, int averagingFrequency,
+      long seed) {
+    return new ParameterAveragingTrainingMaster.Builder(workers, batch)
+        .batchSizePerWorker(batch)
+        .averagingFrequency(averagingFrequency)
+        .workerPrefetchNumBatches(0)
+        .rddTrainingApproach(RDDTrainingApproach.Direct)
+        .storageLevel(StorageLevel.MEMORY_ONLY())
+        .repartionData(Repartition.Never)
+        .rngSeed(seed)
+        .collectTrainingStats(false)
+        .build();
   }
 
   private static Iterator<DataSet> toBatches(Iterator<Row> it, int batch, int nIn, int nClasses) {
