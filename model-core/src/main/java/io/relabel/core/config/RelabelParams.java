@@ -192,6 +192,9 @@ public final class RelabelParams {
       0, 1000);
   public static final Param<Integer> HDL_K_MAX = Param.intRange("relabel.hdl.kMax",
       "Largest k the adaptive choice considers.", 1, 1000);
+  public static final Param<Integer> HDL_CONFIDENCE_K = Param.intRange("relabel.hdl.confidenceK",
+      "hdl_confidence of a leaf-level label is the class-weighted share of this many nearest labeled neighbours that"
+          + " back it (the k that vote decide the label).", 1, 1000);
   public static final Param<Double> HDL_TAU = Param.doubleRange("relabel.hdl.tau",
       "tau: the adaptive k is the largest k whose share of labeled rows with a not-all-same-class neighbourhood is"
           + " at most this.", 0.0, 1.0);

@@ -7,7 +7,7 @@ import java.io.Serializable;
 /** The HDL stage's settings ({@code relabel.hdl.*}), validated once where they are read. */
 public record HdlSpec(String mode, int leafSize, int neighbourLeaves, int topClusters, int localRows, int fitRows, int maxIterations,
     double purity, int minSupport, double agreement, double minAgreement, double relaxStep, int rounds, int k,
-    int kMax, double tau, boolean fillUndecided, boolean inverseFrequency) implements Serializable {
+    int kMax, double tau, boolean fillUndecided, boolean inverseFrequency, int confidenceK) implements Serializable {
 
   public HdlSpec {
     if (minAgreement > agreement) {
@@ -27,7 +27,7 @@ public record HdlSpec(String mode, int leafSize, int neighbourLeaves, int topClu
         s.get(RelabelParams.HDL_AGREEMENT), s.get(RelabelParams.HDL_MIN_AGREEMENT),
         s.get(RelabelParams.HDL_RELAX_STEP), s.get(RelabelParams.HDL_ROUNDS), s.get(RelabelParams.HDL_K),
         s.get(RelabelParams.HDL_K_MAX), s.get(RelabelParams.HDL_TAU), s.get(RelabelParams.HDL_FILL_UNDECIDED),
-        s.get(RelabelParams.HDL_WEIGHTING).equals("inverse-frequency"));
+        s.get(RelabelParams.HDL_WEIGHTING).equals("inverse-frequency"), s.get(RelabelParams.HDL_CONFIDENCE_K));
   }
 
   public boolean enabled() {
@@ -40,7 +40,8 @@ public record HdlSpec(String mode, int leafSize, int neighbourLeaves, int topClu
 
   /** The leaf-level spec for a chosen k. */
   public LeafLabeler.Spec leafSpec(int chosenK) {
-    return new LeafLabeler.Spec(leafMode(), chosenK, agreement, minAgreement, relaxStep, rounds, fillUndecided);
+    return new LeafLabeler.Spec(leafMode(), chosenK, agreement, minAgreement, relaxStep, rounds, fillUndecided,
+        confidenceK);
   }
 
   /**

@@ -41,18 +41,32 @@ public final class LeafLabeler {
    * @param fillUndecided give rows no round decided their weighted-majority label anyway
    */
   public record Spec(Mode mode, int k, double agreement, double minAgreement, double relaxStep, int maxRounds,
-      boolean fillUndecided) implements Serializable {
+      boolean fillUndecided, int confidenceK) implements Serializable {
     public Spec {
       if (k < 1) {
         throw new IllegalArgumentException("k must be at least 1, got " + k);
+      }
+      if (confidenceK < 1) {
+        throw new IllegalArgumentException("confidenceK must be at least 1, got " + confidenceK);
       }
       if (minAgreement > agreement) {
         throw new IllegalArgumentException("minAgreement " + minAgreement + " exceeds agreement " + agreement);
       }
     }
 
+    /** The old seven-part form: the confidence is read from the k voting neighbours. */
+    public Spec(Mode mode, int k, double agreement, double minAgreement, double relaxStep, int maxRounds,
+        boolean fillUndecided) {
+      this(mode, k, agreement, minAgreement, relaxStep, maxRounds, fillUndecided, k);
+    }
+
     public Spec withK(int newK) {
-      return new Spec(mode, newK, agreement, minAgreement, relaxStep, maxRounds, fillUndecided);
+      return new Spec(mode, newK, agreement, minAgreement, relaxStep, maxRounds, fillUndecided, confidenceK);
+    }
+
+    /** Neighbours fetched per query: the k that vote and the (possibly more) that make the confidence. */
+    int fetch() {
+      return Math.max(k, confidenceK);
     }
   }
 
@@ -105,7 +119,7 @@ public final class LeafLabeler {
     for (int i = 0; i < n; i++) {
       labeled[i] = label[i] >= 0;
     }
-    BlockedKnn.Neighbours nb = BlockedKnn.topK(x, x, labeled, spec.k(), true);
+    BlockedKnn.Neighbours nb = BlockedKnn.topK(x, x, labeled, spec.fetch(), true);
     int[] current = label.clone();
     int relaxations = 0;
     for (int r = 1; r <= Math.max(1, spec.maxRounds()); r++) {
@@ -139,7 +153,8 @@ public final class LeafLabeler {
         continue;
       }
       label[i] = current[i];
-      conf[i] = nb.index()[i].length == 0 ? 0.0 : share(labelsOf(nb.index()[i], current), spec.k(), w, current[i]);
+      conf[i] = nb.index()[i].length == 0 ? 0.0
+          : share(labelsOf(nb.index()[i], current), spec.confidenceK(), w, current[i]);
       if (current[i] == given[i]) {
         round[i] = 1; // confirmed by the first leave-one-out vote (or changed and changed back)
       }
@@ -166,16 +181,17 @@ public final class LeafLabeler {
         return; // nothing to vote with in this group
       }
       r++;
-      BlockedKnn.Neighbours nb = BlockedKnn.topK(rows(x, open), x, labeled, spec.k(), false);
+      BlockedKnn.Neighbours nb = BlockedKnn.topK(rows(x, open), x, labeled, spec.fetch(), false);
       int[] snapshot = label.clone();
       int decided = 0;
       // ρ_ℓ after the relaxations so far; the tolerance keeps 0.8 - 3 × 0.1 from landing just above 0.5
       double rho = spec.agreement() - relaxations * spec.relaxStep() - 1e-9;
       for (int q = 0; q < open.length; q++) {
-        Votes.Result v = Votes.weightedMajority(labelsOf(nb.index()[q], snapshot), spec.k(), w);
+        int[] voters = labelsOf(nb.index()[q], snapshot);
+        Votes.Result v = Votes.weightedMajority(voters, spec.k(), w);
         if (v.label() >= 0 && v.agreement() >= rho) {
           label[open[q]] = v.label();
-          conf[open[q]] = v.agreement();
+          conf[open[q]] = share(voters, spec.confidenceK(), w, v.label());
           round[open[q]] = r;
           decided++;
         }
@@ -199,11 +215,12 @@ public final class LeafLabeler {
       if (open.length == 0 || !any) {
         return;
       }
-      BlockedKnn.Neighbours nb = BlockedKnn.topK(rows(x, open), x, labeled, spec.k(), false);
+      BlockedKnn.Neighbours nb = BlockedKnn.topK(rows(x, open), x, labeled, spec.fetch(), false);
       for (int q = 0; q < open.length; q++) {
-        Votes.Result v = Votes.weightedMajority(labelsOf(nb.index()[q], label), spec.k(), w);
+        int[] voters = labelsOf(nb.index()[q], label);
+        Votes.Result v = Votes.weightedMajority(voters, spec.k(), w);
         label[open[q]] = v.label();
-        conf[open[q]] = v.agreement();
+        conf[open[q]] = share(voters, spec.confidenceK(), w, v.label());
         round[open[q]] = r + 1;
       }
     }

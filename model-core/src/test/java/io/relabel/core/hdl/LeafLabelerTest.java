@@ -133,4 +133,15 @@ class LeafLabelerTest {
     assertEquals(0, s.notPure(5)); // separated blobs: every neighbourhood is pure
     assertEquals(n / 2, s.looCorrect(1));
   }
+
+  @Test
+  void theConfidenceCountsMoreNeighboursThanTheKThatVote() {
+    // neighbours of row 0 by similarity: a class-0 row, then two class-1 rows
+    float[][] x = {{1, 0}, {0.99f, 0.14f}, {0.95f, 0.31f}, {0.9f, 0.44f}};
+    int[] given = {-1, 0, 1, 1};
+    LeafLabeler.Outcome o = LeafLabeler.label(x, given, none(4), new double[4], null,
+        new LeafLabeler.Spec(LeafLabeler.Mode.FILL, 1, 0.8, 0.5, 0.1, 10, false, 3));
+    assertEquals(0, o.label()[0]);
+    assertEquals(1.0 / 3, o.confidence()[0], 1e-12);
+  }
 }

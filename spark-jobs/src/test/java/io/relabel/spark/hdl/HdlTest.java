@@ -71,7 +71,8 @@ class HdlTest {
   }
 
   static HdlSpec spec(String mode, int leafSize, int k) {
-    return new HdlSpec(mode, leafSize, 1, 0, 50000, 100000, 20, 0.95, 10, 0.8, 0.5, 0.1, 10, k, 30, 0.1, true, true);
+    return new HdlSpec(mode, leafSize, 1, 0, 50000, 100000, 20, 0.95, 10, 0.8, 0.5, 0.1, 10, k, 30, 0.1, true, true,
+        10);
   }
 
   static Map<Long, Row> byKey(Dataset<Row> t) {
