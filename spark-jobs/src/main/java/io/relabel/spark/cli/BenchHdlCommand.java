@@ -137,7 +137,8 @@ public final class BenchHdlCommand implements Callable<Integer> {
     } else {
       sb.append("| labels | accuracy on training rows | change precision | change recall | test acc of MLP trained on them |\n");
       sb.append("|---|---|---|---|---|\n");
-      sb.append(row("noisy as given", m.get("labels.given.accuracy"), null, m.get("test.noisy")));
+      sb.append("| noisy as given | ").append(BenchOutput.f4(m.get("labels.given.accuracy")))
+          .append(" | - | - | ").append(BenchOutput.f4(m.get("test.noisy"))).append(" |\n");
       sb.append("| HDL (noise mode) | ").append(BenchOutput.f4(m.get("labels.hdl.accuracy"))).append(" | ")
           .append(BenchOutput.f4(m.get("labels.hdl.changePrecision"))).append(" | ")
           .append(BenchOutput.f4(m.get("labels.hdl.changeRecall"))).append(" | ")
@@ -146,7 +147,7 @@ public final class BenchHdlCommand implements Callable<Integer> {
           .append(BenchOutput.f4(m.get("labels.flatKnn.changePrecision"))).append(" | ")
           .append(BenchOutput.f4(m.get("labels.flatKnn.changeRecall"))).append(" | ")
           .append(BenchOutput.f4(m.get("test.flatKnn"))).append(" |\n");
-      sb.append(row("true labels (ceiling)", null, null, m.get("test.ceiling")));
+      sb.append("| true labels (ceiling) | - | - | - | ").append(BenchOutput.f4(m.get("test.ceiling"))).append(" |\n");
     }
     sb.append("\nHeld-out rows (never vote): HDL label accuracy ").append(BenchOutput.f4(m.get("heldOut.hdlAccuracy")))
         .append(", flat kNN ").append(BenchOutput.f4(m.get("heldOut.flatKnnAccuracy"))).append(".\n\n");
