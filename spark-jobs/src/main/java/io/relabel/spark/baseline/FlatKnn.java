@@ -1,5 +1,7 @@
 package io.relabel.spark.baseline;
 
+import io.relabel.spark.io.Batches;
+import io.relabel.spark.train.Features;
 import static org.apache.spark.sql.functions.col;
 
 import io.relabel.core.knn.BlockedKnn;
@@ -8,9 +10,7 @@ import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -81,12 +81,11 @@ public final class FlatKnn {
         .broadcast(LabeledRows.collect(table, keyCol, xCol, labelCol));
     return table.mapPartitions((MapPartitionsFunction<Row, Row>) rows -> {
       LabeledRows reference = labeled.value();
-      return new Batched(rows, batchRows) {
-        @Override
-        void score(List<Row> batch, List<Row> out) {
-          reference.score(batch, keyIdx, xIdx, labelIdx, k, out);
-        }
-      };
+      return new Batches<Row, Row>(rows, batchRows, batch -> {
+        List<Row> out = new ArrayList<>(batch.size());
+        reference.score(batch, keyIdx, xIdx, labelIdx, k, out);
+        return out;
+      });
     }, Encoders.row(outSchema));
   }
 
@@ -113,7 +112,7 @@ public final class FlatKnn {
       int[] labels = new int[rows.size()];
       for (int i = 0; i < rows.size(); i++) {
         keys[i] = rows.get(i).getLong(0);
-        x[i] = floats(rows.get(i), 1);
+        x[i] = Features.floats(rows.get(i).getList(1));
         labels[i] = rows.get(i).getInt(2);
       }
       return new LabeledRows(keys, BlockedKnn.normalise(x), labels);
@@ -124,7 +123,7 @@ public final class FlatKnn {
       List<float[]> queries = new ArrayList<>();
       for (Row r : batch) {
         if (!r.isNullAt(xIdx)) {
-          queries.add(floats(r, xIdx));
+          queries.add(Features.floats(r.getList(xIdx)));
         }
       }
       // k + 1 neighbours: a labeled row finds itself among them and drops it, leaving its k nearest others.
@@ -154,56 +153,6 @@ public final class FlatKnn {
         values[r.length() + 1] = vote == null ? null : vote.agreement();
         out.add(RowFactory.create(values));
       }
-    }
-  }
-
-  /** The embedding of a row, read from the array column at {@code field}. */
-  static float[] floats(Row row, int field) {
-    List<Object> list = row.getList(field);
-    float[] x = new float[list.size()];
-    for (int j = 0; j < x.length; j++) {
-      x[j] = ((Number) list.get(j)).floatValue();
-    }
-    return x;
-  }
-
-  /** Pulls up to {@code size} rows at a time from a partition and hands out what {@link #score} makes of them. */
-  private abstract static class Batched implements Iterator<Row> {
-    private final Iterator<Row> in;
-    private final int size;
-    private final List<Row> out = new ArrayList<>();
-    private int pos;
-
-    Batched(Iterator<Row> in, int size) {
-      this.in = in;
-      this.size = size;
-    }
-
-    abstract void score(List<Row> batch, List<Row> out);
-
-    @Override
-    public boolean hasNext() {
-      if (pos < out.size()) {
-        return true;
-      }
-      out.clear();
-      pos = 0;
-      List<Row> batch = new ArrayList<>(size);
-      while (in.hasNext() && batch.size() < size) {
-        batch.add(in.next());
-      }
-      if (!batch.isEmpty()) {
-        score(batch, out);
-      }
-      return pos < out.size();
-    }
-
-    @Override
-    public Row next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      return out.get(pos++);
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.relabel.spark.embed;
 
+import io.relabel.spark.io.Batches;
 import static org.apache.spark.sql.functions.array_max;
 import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
@@ -125,7 +126,7 @@ public final class CnnImageEncoder implements Encoder, ModelIdentity {
     CnnSpec spec = plan.spec();
     int nClasses = plan.nClasses();
     JavaRDD<DataSet> train = rows.filter(not(plan.holdout())).select(X, Y).toJavaRDD()
-        .mapPartitions(it -> new EncoderRunner.Batches<Row, DataSet>(it, spec.batchSize(),
+        .mapPartitions(it -> new Batches<Row, DataSet>(it, spec.batchSize(),
             batch -> List.of(minibatch(batch, spec, nClasses))))
         .persist(StorageLevel.MEMORY_ONLY());
     Dataset<Row> holdRows = rows.filter(plan.holdout()).select(X, Y).persist(StorageLevel.MEMORY_ONLY());
@@ -295,7 +296,7 @@ public final class CnnImageEncoder implements Encoder, ModelIdentity {
   private static double accuracy(Dataset<Row> holdRows, CnnModel model) {
     int dim = model.spec().pixels();
     long[] counts = holdRows.toJavaRDD()
-        .mapPartitions(it -> new EncoderRunner.Batches<Row, long[]>(it, SCORE_BATCH, batch -> {
+        .mapPartitions(it -> new Batches<Row, long[]>(it, SCORE_BATCH, batch -> {
           float[][] p = model.predictProba(pixels(batch, dim));
           long correct = 0;
           for (int i = 0; i < p.length; i++) {

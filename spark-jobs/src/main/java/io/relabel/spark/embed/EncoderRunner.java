@@ -1,11 +1,9 @@
 package io.relabel.spark.embed;
 
+import io.relabel.spark.io.Batches;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Iterator;
 import java.util.List;
-import java.util.NoSuchElementException;
-import java.util.function.Function;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
@@ -114,39 +112,5 @@ public final class EncoderRunner {
       out.add(RowFactory.create(cells));
     }
     return out;
-  }
-
-  /** Reads an iterator {@code size} items at a time and yields what {@code map} makes of each such batch. */
-  static final class Batches<T, R> implements Iterator<R> {
-    private final Iterator<T> in;
-    private final int size;
-    private final Function<List<T>, List<R>> map;
-    private Iterator<R> current = java.util.Collections.emptyIterator();
-
-    Batches(Iterator<T> in, int size, Function<List<T>, List<R>> map) {
-      this.in = in;
-      this.size = size;
-      this.map = map;
-    }
-
-    @Override
-    public boolean hasNext() {
-      while (!current.hasNext() && in.hasNext()) {
-        List<T> batch = new ArrayList<>(size);
-        while (in.hasNext() && batch.size() < size) {
-          batch.add(in.next());
-        }
-        current = map.apply(batch).iterator();
-      }
-      return current.hasNext();
-    }
-
-    @Override
-    public R next() {
-      if (!hasNext()) {
-        throw new NoSuchElementException();
-      }
-      return current.next();
-    }
   }
 }

@@ -1,9 +1,9 @@
 package io.relabel.spark.train;
 
 import io.relabel.core.model.MlpModel;
+import io.relabel.spark.io.Batches;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -50,79 +50,47 @@ public final class Scoring {
     int dim = models.value()[0].nIn();
     return table.mapPartitions((org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) it -> {
       MlpModel[] copies = models.value();
-      return new Iterator<Row>() {
-        private final List<Row> out = new ArrayList<>();
-        private int pos;
-
-        @Override
-        public boolean hasNext() {
-          if (pos < out.size()) {
-            return true;
-          }
-          out.clear();
-          pos = 0;
-          List<Row> buf = new ArrayList<>(BATCH);
-          while (it.hasNext() && buf.size() < BATCH) {
-            buf.add(it.next());
-          }
-          if (buf.isEmpty()) {
-            return false;
-          }
-          fill(buf);
-          return true;
+      return new Batches<Row, Row>(it, BATCH, buf -> {
+        List<Row> out = new ArrayList<>(buf.size());
+        int[] choice = new int[buf.size()];
+        for (int i = 0; i < buf.size(); i++) {
+          Row r = buf.get(i);
+          boolean wanted = onlyIdx < 0 || (!r.isNullAt(onlyIdx) && r.getBoolean(onlyIdx));
+          int m = chooseIdx < 0 ? chooser.constant() : (r.isNullAt(chooseIdx) ? -1 : r.getInt(chooseIdx));
+          choice[i] = wanted ? m : -1;
         }
-
-        @Override
-        public Row next() {
-          if (!hasNext()) {
-            throw new java.util.NoSuchElementException();
-          }
-          return out.get(pos++);
-        }
-
-        private void fill(List<Row> buf) {
-          int[] choice = new int[buf.size()];
+        float[][] probs = new float[buf.size()][];
+        for (int m = 0; m < copies.length; m++) {
+          List<Integer> members = new ArrayList<>();
           for (int i = 0; i < buf.size(); i++) {
-            Row r = buf.get(i);
-            boolean wanted = onlyIdx < 0 || (!r.isNullAt(onlyIdx) && r.getBoolean(onlyIdx));
-            int m = chooseIdx < 0 ? chooser.constant() : (r.isNullAt(chooseIdx) ? -1 : r.getInt(chooseIdx));
-            choice[i] = wanted ? m : -1;
-          }
-          float[][] probs = new float[buf.size()][];
-          for (int m = 0; m < copies.length; m++) {
-            List<Integer> members = new ArrayList<>();
-            for (int i = 0; i < buf.size(); i++) {
-              if (choice[i] == m) {
-                members.add(i);
-              }
-            }
-            if (members.isEmpty()) {
-              continue;
-            }
-            float[][] x = new float[members.size()][];
-            for (int k = 0; k < members.size(); k++) {
-              x[k] = Features.floats(buf.get(members.get(k)), xIdx, dim);
-            }
-            float[][] p = copies[m].predictProba(x);
-            for (int k = 0; k < members.size(); k++) {
-              probs[members.get(k)] = p[k];
+            if (choice[i] == m) {
+              members.add(i);
             }
           }
-          for (int i = 0; i < buf.size(); i++) {
-            Row r = buf.get(i);
-            Object[] values = new Object[r.length() + 1];
-            for (int j = 0; j < r.length(); j++) {
-              values[j] = r.get(j);
-            }
-            values[r.length()] = probs[i] == null ? null : boxed(probs[i]);
-            out.add(RowFactory.create(values));
+          if (members.isEmpty()) {
+            continue;
+          }
+          float[][] x = new float[members.size()][];
+          for (int k = 0; k < members.size(); k++) {
+            x[k] = Features.floats(buf.get(members.get(k)), xIdx, dim);
+          }
+          float[][] p = copies[m].predictProba(x);
+          for (int k = 0; k < members.size(); k++) {
+            probs[members.get(k)] = p[k];
           }
         }
-      };
+        for (int i = 0; i < buf.size(); i++) {
+          Row r = buf.get(i);
+          Object[] values = new Object[r.length() + 1];
+          for (int j = 0; j < r.length(); j++) {
+            values[j] = r.get(j);
+          }
+          values[r.length()] = probs[i] == null ? null : Features.seq(probs[i]);
+          out.add(RowFactory.create(values));
+        }
+        return out;
+      });
     }, Encoders.row(outSchema));
   }
 
-  static scala.collection.Seq<Float> boxed(float[] p) {
-    return Features.seq(p);
-  }
 }
