@@ -153,6 +153,65 @@ public final class RelabelParams {
       "Retraining recipe: consensus (rows whose prediction agrees with the given label) or full (all rows,"
           + " predicted labels).", "consensus", "full");
 
+  // ---- EMLC: the meta-label-correction teacher (methods.md section 3)
+  public static final Param<String> EMLC_MODE = Param.oneOf("relabel.emlc.mode",
+      "off: no teacher; emlc: EMLC's teacher (its own trunk, label gate, exact meta-gradients) corrects every given"
+          + " label into a soft label and its student becomes the run's final model; mlc: the MLC baseline teacher"
+          + " (reads the student's features, one-step look-ahead) in the same role. Needs trusted rows.",
+      "off", "emlc", "mlc");
+  public static final Param<String> EMLC_STUDENT = Param.oneOf("relabel.emlc.student",
+      "The student on embeddings: linear (a softmax head) or mlp (one ReLU hidden layer of"
+          + " relabel.emlc.studentHidden units).", "linear", "mlp");
+  public static final Param<Integer> EMLC_STUDENT_HIDDEN = Param.intRange("relabel.emlc.studentHidden",
+      "Hidden units of the mlp student.", 1, 65536);
+  public static final Param<Integer> EMLC_TEACHER_WIDTH = Param.intRange("relabel.emlc.teacherWidth",
+      "Units of each layer of the teacher's own trunk (EMLC) or of its two hidden layers (MLC).", 1, 65536);
+  public static final Param<Integer> EMLC_TEACHER_LAYERS = Param.intRange("relabel.emlc.teacherLayers",
+      "ReLU layers of the EMLC teacher's trunk.", 1, 8);
+  public static final Param<Integer> EMLC_LABEL_EMBEDDING = Param.intRange("relabel.emlc.labelEmbedding",
+      "Width of the teacher's embedding of the given label.", 1, 65536);
+  public static final Param<Integer> EMLC_GATE_HIDDEN = Param.intRange("relabel.emlc.gateHidden",
+      "Hidden units of the EMLC gate that decides how far to keep the given label.", 1, 65536);
+  public static final Param<Integer> EMLC_LOOKAHEAD = Param.intRange("relabel.emlc.lookahead",
+      "K: real student steps on noisy batches between two teacher steps (EMLC); MLC always looks one step ahead.",
+      1, 64);
+  public static final Param<Integer> EMLC_BATCH = Param.intRange("relabel.emlc.batchSize",
+      "B: noisy rows per student step.", 1, 1 << 16);
+  public static final Param<Integer> EMLC_TRUSTED_BATCH = Param.intRange("relabel.emlc.trustedBatch",
+      "Trusted rows per teacher step (drawn from the trusted training rows, seeded).", 1, 1 << 16);
+  public static final Param<Integer> EMLC_EPOCHS = Param.intRange("relabel.emlc.epochs",
+      "Passes over the noisy rows; the student and teacher of the epoch with the best trusted-validation accuracy"
+          + " are kept.", 1, 1000);
+  public static final Param<Double> EMLC_STUDENT_LR = Param.doubleRange("relabel.emlc.studentLearningRate",
+      "η: the student's SGD learning rate (it also scales the meta-gradient).", 1e-6, 10.0);
+  public static final Param<Double> EMLC_TEACHER_LR = Param.doubleRange("relabel.emlc.teacherLearningRate",
+      "The teacher's SGD learning rate.", 1e-6, 10.0);
+  public static final Param<Double> EMLC_MOMENTUM = Param.doubleRange("relabel.emlc.momentum",
+      "SGD momentum of both networks (no dampening).", 0.0, 0.999);
+  public static final Param<Double> EMLC_WEIGHT_DECAY = Param.doubleRange("relabel.emlc.weightDecay",
+      "SGD weight decay of both networks.", 0.0, 1.0);
+  public static final Param<Double> EMLC_META_WEIGHT = Param.doubleRange("relabel.emlc.metaWeight",
+      "Weight of the meta term in the teacher's loss (1 = the exact bi-level gradient).", 0.0, 1e6);
+  public static final Param<Boolean> EMLC_RETAIN = Param.bool("relabel.emlc.retain",
+      "Add EMLC's retain term: every second trusted label is corrupted and the gate is trained (BCE) to keep"
+          + " exactly the true labels.");
+  public static final Param<String> EMLC_META_GRADIENT = Param.oneOf("relabel.emlc.metaGradient",
+      "exact: the exact K-step adjoint (Hessian-vector products); approximate: EMLC's (1-η)^k discount, exact only"
+          + " for the last step.", "exact", "approximate");
+  public static final Param<Integer> EMLC_AVERAGING = Param.intRange("relabel.emlc.averagingFrequency",
+      "Teacher steps (groups of K noisy batches) each partition takes between two averagings of both networks'"
+          + " parameters on the driver.", 1, 1_000_000);
+  public static final Param<Double> EMLC_VALIDATION_SHARE = Param.doubleRange("relabel.emlc.validationShare",
+      "Share of the trusted rows (seeded, by row id) set aside to pick the best epoch; the rest trains the teacher.",
+      0.05, 0.95);
+  public static final Param<Integer> EMLC_MAX_TRUSTED = Param.intRange("relabel.emlc.maxTrusted",
+      "Most trusted rows the teacher takes (they are broadcast to every partition); more stops the job.", 2,
+      10_000_000);
+  public static final Param<String> EMLC_CHECKPOINT_DIR = Param.text("relabel.emlc.checkpointDir",
+      "Directory (any Hadoop file system) where teacher and student are saved after every epoch in DL4J's format;"
+          + " a run with the same settings and input resumes from it. Empty: no checkpoints.", ".*",
+      "a path, or empty");
+
   // ---- HDL: hierarchical dynamic labeling on embeddings (methods.md section 2)
   public static final Param<String> HDL_MODE = Param.oneOf("relabel.hdl.mode",
       "off: no HDL stage; fill: label rows whose label is null; noise: also check given labels and correct those"
