@@ -207,6 +207,10 @@ public final class RelabelParams {
   public static final Param<Integer> EMLC_MAX_TRUSTED = Param.intRange("relabel.emlc.maxTrusted",
       "Most trusted rows the teacher takes (they are broadcast to every partition); more stops the job.", 2,
       10_000_000);
+  public static final Param<Integer> EMLC_WARM_UP = Param.intRange("relabel.emlc.warmUpSteps",
+      "Teacher steps on trusted batches alone (CE, plus the retain term when on) before the meta-steps start, so the"
+          + " gate does not learn to keep every label while the teacher's own predictions are still noise.",
+      0, 1_000_000);
   public static final Param<String> EMLC_CHECKPOINT_DIR = Param.text("relabel.emlc.checkpointDir",
       "Directory (any Hadoop file system) where teacher and student are saved after every epoch in DL4J's format;"
           + " a run with the same settings and input resumes from it. Empty: no checkpoints.", ".*",

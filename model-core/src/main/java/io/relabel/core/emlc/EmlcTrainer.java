@@ -85,7 +85,8 @@ public final class EmlcTrainer {
   /** The single-process trainer: every noisy row in one shard, from a fresh start. */
   public static Progress fitLocal(MetaTrainer trainer, MetaTrainer.Rows noisy, MetaTrainer.Rows trusted,
       MetaTrainer.Rows validation, long seed) {
-    return fit(trainer, Progress.start(trainer.init(seed)), local(trainer, noisy, trusted, seed),
+    double[] init = trainer.warmUp(trainer.init(seed), trusted, seed, trainer.spec().warmUpSteps());
+    return fit(trainer, Progress.start(init), local(trainer, noisy, trusted, seed),
         trainer.groupsPerEpoch(noisy.size()), validation, null);
   }
 }

@@ -63,6 +63,7 @@ public final class MetaTrainer {
 
   private static final long PERMUTATION = RowSeeds.stageKey("emlc.permutation");
   private static final long TRUSTED = RowSeeds.stageKey("emlc.trusted");
+  private static final long WARM_UP = RowSeeds.stageKey("emlc.warmUp");
 
   private final EmlcSpec spec;
   private final Student student;
@@ -179,6 +180,27 @@ public final class MetaTrainer {
         emlcGroup(live, batches, t);
       }
     }
+  }
+
+  /**
+   * Warm-up of the EMLC teacher on the trusted rows alone (its CE term, and the retain term when on), before any
+   * meta-step. relabel adds it: an untrained teacher's softmax(t) is noise, so the first meta-gradients all say
+   * "trust the given label" and push the gate into sigmoid saturation at 1, where it stays (seen on well-separated
+   * classes: every label kept). Deterministic: batches come from the seed and the step number. No-op for MLC.
+   */
+  public double[] warmUp(double[] state, Rows trusted, long seed, int steps) {
+    if (steps == 0 || !(teacher instanceof EmlcTeacher et)) {
+      return state;
+    }
+    Live live = live(state);
+    int m = Math.min(spec.trustedBatch(), trusted.size());
+    for (int i = 0; i < steps; i++) {
+      long s = RowSeeds.mix(RowSeeds.mix(seed ^ WARM_UP) + i);
+      Rows batch = trusted.select(sample(trusted.size(), m, s));
+      teacherSgd.step(live.teacher, trustedGradient(et, live.teacher, batch), live.teacherVelocity);
+    }
+    // the warm-up's momentum is not carried into the meta-steps
+    return state(new Live(live.teacher, live.teacher.zerosLike(), live.student, live.studentVelocity));
   }
 
   /** One EMLC group: K real student steps, the exact (or approximate) meta-gradient, one teacher step. */

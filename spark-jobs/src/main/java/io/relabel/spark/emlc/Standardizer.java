@@ -1,0 +1,76 @@
+package io.relabel.spark.emlc;
+
+import java.io.Serializable;
+
+/**
+ * Per-dimension centring and scaling of the embeddings the teacher and the student read: SGD with the reference
+ * learning rates needs inputs of unit scale, and embeddings (PCA of raw pixels, say) are far from it. Fitted on the
+ * rows being trained on by a distributed sum, so no row reaches the driver.
+ */
+final class Standardizer implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+
+  // a plain class, not a record: Kryo (the job's serializer) cannot rebuild records
+  final double[] mean;
+  final double[] scale;
+
+  Standardizer(double[] mean, double[] scale) {
+    this.mean = mean;
+    this.scale = scale;
+  }
+
+  /** Running sums of one partition, mergeable in any order. */
+  static final class Sums implements Serializable {
+    private static final long serialVersionUID = 1L;
+    long count;
+    double[] sum;
+    double[] sumSq;
+    long keyHash;
+
+    Sums(int dim) {
+      sum = new double[dim];
+      sumSq = new double[dim];
+    }
+
+    Sums add(float[] x, long key) {
+      count++;
+      for (int j = 0; j < x.length; j++) {
+        sum[j] += x[j];
+        sumSq[j] += (double) x[j] * x[j];
+      }
+      keyHash += key;
+      return this;
+    }
+
+    Sums merge(Sums o) {
+      count += o.count;
+      for (int j = 0; j < sum.length; j++) {
+        sum[j] += o.sum[j];
+        sumSq[j] += o.sumSq[j];
+      }
+      keyHash += o.keyHash;
+      return this;
+    }
+  }
+
+  static Standardizer of(Sums s) {
+    int d = s.sum.length;
+    double[] mean = new double[d];
+    double[] scale = new double[d];
+    for (int j = 0; j < d; j++) {
+      mean[j] = s.sum[j] / s.count;
+      double var = Math.max(s.sumSq[j] / s.count - mean[j] * mean[j], 0.0);
+      // a constant dimension carries nothing; leave it at zero instead of dividing by zero
+      scale[j] = var > 1e-12 ? 1.0 / Math.sqrt(var) : 0.0;
+    }
+    return new Standardizer(mean, scale);
+  }
+
+  /** (x − mean)·scale, into {@code out} at {@code offset}. */
+  void apply(float[] x, float[] out, int offset) {
+    for (int j = 0; j < x.length; j++) {
+      out[offset + j] = (float) ((x[j] - mean[j]) * scale[j]);
+    }
+  }
+}
