@@ -52,12 +52,25 @@ public final class MetaTrainer {
       this.studentVelocity = studentVelocity;
     }
 
+    /** Both networks and velocities as they were saved (a checkpoint); the arrays are taken as they are. */
+    public static Live of(Params teacher, Params teacherVelocity, Params student, Params studentVelocity) {
+      return new Live(teacher, teacherVelocity, student, studentVelocity);
+    }
+
     public Params teacher() {
       return teacher;
     }
 
+    public Params teacherVelocity() {
+      return teacherVelocity;
+    }
+
     public Params student() {
       return student;
+    }
+
+    public Params studentVelocity() {
+      return studentVelocity;
     }
   }
 

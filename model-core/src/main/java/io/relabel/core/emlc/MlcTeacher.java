@@ -36,6 +36,22 @@ public final class MlcTeacher implements Teacher {
     this.hidden = hidden;
   }
 
+  public int features() {
+    return features;
+  }
+
+  public int classes() {
+    return classes;
+  }
+
+  public int labelEmbedding() {
+    return labelEmbedding;
+  }
+
+  public int hidden() {
+    return hidden;
+  }
+
   @Override
   public Params init(long seed, DataType type) {
     Random rng = new Random(seed);
