@@ -207,10 +207,10 @@ public final class RelabelParams {
   public static final Param<Integer> EMLC_MAX_TRUSTED = Param.intRange("relabel.emlc.maxTrusted",
       "Most trusted rows the teacher takes (they are broadcast to every partition); more stops the job.", 2,
       10_000_000);
-  public static final Param<Integer> EMLC_WARM_UP = Param.intRange("relabel.emlc.warmUpSteps",
-      "Teacher steps on trusted batches alone (CE, plus the retain term when on) before the meta-steps start, so the"
-          + " gate does not learn to keep every label while the teacher's own predictions are still noise.",
-      0, 1_000_000);
+  public static final Param<Integer> EMLC_WARM_UP_EPOCHS = Param.intRange("relabel.emlc.warmUpEpochs",
+      "Passes of EMLC teacher pretraining before the meta-steps: its class logits learn from the given labels of the"
+          + " noisy rows and the true labels of the trusted rows (the gate and the student wait). 0 starts the"
+          + " meta-steps from a teacher that knows nothing. MLC has no warm-up.", 0, 100);
   public static final Param<String> EMLC_CHECKPOINT_DIR = Param.text("relabel.emlc.checkpointDir",
       "Directory (any Hadoop file system) where teacher and student are saved after every epoch in DL4J's format;"
           + " a run with the same settings and input resumes from it. Empty: no checkpoints.", ".*",

@@ -6,6 +6,7 @@ import java.util.List;
 import org.deeplearning4j.nn.api.Model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.NeuralNetConfiguration;
+import org.deeplearning4j.nn.conf.graph.ElementWiseVertex;
 import org.deeplearning4j.nn.conf.graph.MergeVertex;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
@@ -40,6 +41,9 @@ import org.nd4j.linalg.lossfunctions.LossFunctions.LossFunction;
  * them with DL4J; every parameter is overwritten here.
  */
 public final class Dl4jNetworks {
+
+  /** The EMLC graph's summing layer: its weights are all ones and belong to no relabel parameter. */
+  private static final String BELIEF = "labelBelief";
 
   private Dl4jNetworks() {}
 
@@ -76,13 +80,19 @@ public final class Dl4jNetworks {
     }
     g.addLayer("logits", softmaxOut(t.width(), t.classes()), previous)
         .addLayer("labelEmbedding", dense(t.classes(), t.labelEmbedding(), Activation.IDENTITY, false), "label")
-        // [h ; onehot·E] in this order: the rows of Wg1 are the trunk's features first
-        .addVertex("gateIn", new MergeVertex(), previous, "labelEmbedding")
-        .addLayer("gateHidden", dense(t.width() + t.labelEmbedding(), t.gateHidden(), Activation.RELU, true), "gateIn")
+        // softmax(t)[ŷ]: the product with the one-hot label, summed by a bias-free dense layer of ones (a constant)
+        .addVertex("labelProduct", new ElementWiseVertex(ElementWiseVertex.Op.Product), "logits", "label")
+        .addLayer(BELIEF, dense(t.classes(), 1, Activation.IDENTITY, false), "labelProduct")
+        // [h ; onehot·E ; softmax(t)[ŷ]] in this order: the rows of Wg1 are the trunk's features first
+        .addVertex("gateIn", new MergeVertex(), previous, "labelEmbedding", BELIEF)
+        .addLayer("gateHidden", dense(t.width() + t.labelEmbedding() + 1, t.gateHidden(), Activation.RELU, true),
+            "gateIn")
         .addLayer("gate", new OutputLayer.Builder(LossFunction.XENT).activation(Activation.SIGMOID)
             .nIn(t.gateHidden()).nOut(1).build(), "gateHidden")
         .setOutputs("logits", "gate");
-    return graph(g, emlcNames(t), p);
+    ComputationGraph net = graph(g, emlcNames(t), p);
+    net.getParam(BELIEF + "_W").assign(1.0);
+    return net;
   }
 
   public static Params emlcTeacherParams(EmlcTeacher t, ComputationGraph g) {
@@ -194,7 +204,7 @@ public final class Dl4jNetworks {
   }
 
   private static Params read(String what, Model net, List<String> names, List<long[]> shapes) {
-    int have = net.paramTable().size();
+    int have = net.paramTable().size() - (net.paramTable().containsKey(BELIEF + "_W") ? 1 : 0);
     if (have != names.size()) {
       throw new IllegalArgumentException("not a DL4J " + what + " of this shape: " + have + " parameters, expected "
           + names.size());

@@ -10,7 +10,7 @@ public record EmlcSpec(Mode mode, int studentHidden, int teacherWidth, int teach
     int gateHidden, int lookahead, int batchSize, int trustedBatch, int epochs, double studentLearningRate,
     double teacherLearningRate, double momentum, double weightDecay, double metaWeight, boolean retain,
     MetaGradient.Mode metaGradient, int averagingFrequency, double validationShare, int maxTrusted,
-    String checkpointDir, int warmUpSteps) implements Serializable {
+    String checkpointDir, int warmUpEpochs) implements Serializable {
 
   /** {@code relabel.emlc.mode}. */
   public enum Mode {
@@ -31,7 +31,7 @@ public record EmlcSpec(Mode mode, int studentHidden, int teacherWidth, int teach
         MetaGradient.Mode.valueOf(s.get(RelabelParams.EMLC_META_GRADIENT).toUpperCase(Locale.ROOT)),
         s.get(RelabelParams.EMLC_AVERAGING), s.get(RelabelParams.EMLC_VALIDATION_SHARE),
         s.get(RelabelParams.EMLC_MAX_TRUSTED), s.get(RelabelParams.EMLC_CHECKPOINT_DIR),
-        s.get(RelabelParams.EMLC_WARM_UP));
+        s.get(RelabelParams.EMLC_WARM_UP_EPOCHS));
   }
 
   public boolean enabled() {
@@ -42,7 +42,7 @@ public record EmlcSpec(Mode mode, int studentHidden, int teacherWidth, int teach
   public EmlcSpec withMode(Mode m) {
     return new EmlcSpec(m, studentHidden, teacherWidth, teacherLayers, labelEmbedding, gateHidden, lookahead,
         batchSize, trustedBatch, epochs, studentLearningRate, teacherLearningRate, momentum, weightDecay, metaWeight,
-        retain, metaGradient, averagingFrequency, validationShare, maxTrusted, checkpointDir, warmUpSteps);
+        retain, metaGradient, averagingFrequency, validationShare, maxTrusted, checkpointDir, warmUpEpochs);
   }
 
   /** Student steps per teacher step: K for EMLC, one (the virtual step) for MLC. */

@@ -48,6 +48,17 @@ public final class EmlcTrainer {
     double bestAccuracy = bestEpoch < 0 ? Double.NEGATIVE_INFINITY : history.get(bestEpoch).validationAccuracy();
     double bestLoss = bestEpoch < 0 ? Double.POSITIVE_INFINITY : history.get(bestEpoch).validationLoss();
     Progress progress = from;
+    if (from.epochsDone() == 0 && from.bestEpoch() < 0) {
+      // teacher warm-up passes, numbered below zero; a resumed run has had them already
+      for (int e = -spec.warmUpEpochs(); e < 0; e++) {
+        long t0 = System.nanoTime();
+        for (int g = 0; g < groupsPerEpoch; g += spec.averagingFrequency()) {
+          state = rounds.run(state, e, g, Math.min(spec.averagingFrequency(), groupsPerEpoch - g));
+        }
+        LOG.info("{} teacher warm-up pass {}/{}: {} s", spec.mode(), e + spec.warmUpEpochs() + 1, spec.warmUpEpochs(),
+            String.format("%.2f", (System.nanoTime() - t0) / 1e9));
+      }
+    }
     for (int e = from.epochsDone(); e < spec.epochs(); e++) {
       long t0 = System.nanoTime();
       for (int g = 0; g < groupsPerEpoch; g += spec.averagingFrequency()) {
@@ -85,8 +96,7 @@ public final class EmlcTrainer {
   /** The single-process trainer: every noisy row in one shard, from a fresh start. */
   public static Progress fitLocal(MetaTrainer trainer, MetaTrainer.Rows noisy, MetaTrainer.Rows trusted,
       MetaTrainer.Rows validation, long seed) {
-    double[] init = trainer.warmUp(trainer.init(seed), trusted, seed, trainer.spec().warmUpSteps());
-    return fit(trainer, Progress.start(init), local(trainer, noisy, trusted, seed),
+    return fit(trainer, Progress.start(trainer.init(seed)), local(trainer, noisy, trusted, seed),
         trainer.groupsPerEpoch(noisy.size()), validation, null);
   }
 }

@@ -42,7 +42,7 @@ class EmlcTrainerTest {
 
   private static EmlcSpec spec(EmlcSpec.Mode mode, int epochs, boolean retain) {
     return new EmlcSpec(mode, 16, 16, 1, 8, 8, 2, 20, 20, epochs, 0.1, 0.1, 0.9, 5e-4, 1.0, retain,
-        MetaGradient.Mode.EXACT, 1000, 0.2, 1000, "", 50);
+        MetaGradient.Mode.EXACT, 1000, 0.2, 1000, "", 1);
   }
 
   @ParameterizedTest

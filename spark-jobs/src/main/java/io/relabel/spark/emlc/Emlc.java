@@ -132,15 +132,13 @@ public final class Emlc {
 
   /**
    * Trains teacher and student on {@code work} (canonical partitions, embedding column {@code x} of width
-   * {@code dim}); {@code listener} (checkpoints) may be null, and {@code resume} may give a progress to continue
-   * from (or null).
+   * {@code dim}). With relabel.emlc.checkpointDir set, every epoch is checkpointed there and a run whose settings
+   * and rows match a checkpoint resumes from it.
    */
-  public static Trained fit(Dataset<Row> work, Columns c, int dim, int classes, EmlcSpec spec, long seed,
-      EmlcTrainer.Listener listener, java.util.function.Function<MetaTrainer, EmlcTrainer.Progress> resume) {
+  public static Trained fit(Dataset<Row> work, Columns c, int dim, int classes, EmlcSpec spec, long seed) {
     Prepared p = prepare(work, c, dim, spec, seed);
     try {
-      return train(p, JavaSparkContext.fromSparkContext(work.sparkSession().sparkContext()), dim, classes, spec, seed,
-          listener, resume);
+      return train(p, JavaSparkContext.fromSparkContext(work.sparkSession().sparkContext()), dim, classes, spec, seed);
     } finally {
       p.release();
     }
@@ -197,8 +195,7 @@ public final class Emlc {
     return new Prepared(std, sums, rows(tx, ty, dim), rows(vx, vy, dim), shards, sizes);
   }
 
-  static Trained train(Prepared p, JavaSparkContext jsc, int dim, int classes, EmlcSpec spec, long seed,
-      EmlcTrainer.Listener listener, java.util.function.Function<MetaTrainer, EmlcTrainer.Progress> resume) {
+  static Trained train(Prepared p, JavaSparkContext jsc, int dim, int classes, EmlcSpec spec, long seed) {
     MetaTrainer trainer = new MetaTrainer(spec, dim, classes, DataType.FLOAT);
     int groups = 0;
     int noisy = 0;
@@ -209,13 +206,18 @@ public final class Emlc {
     Broadcast<float[]> trustedX = jsc.broadcast(p.trustedTrain.x().data().asFloat());
     Broadcast<int[]> trustedY = jsc.broadcast(p.trustedTrain.y());
     EmlcTrainer.Rounds rounds = rounds(jsc, p.shards, trustedX, trustedY, spec, dim, classes, seed);
-    EmlcTrainer.Progress from = resume == null ? null : resume.apply(trainer);
-    if (from == null) {
-      from = EmlcTrainer.Progress.start(trainer.warmUp(trainer.init(seed), p.trustedTrain, seed, spec.warmUpSteps()));
+    EmlcCheckpoint checkpoint = spec.checkpointDir().isEmpty() ? null : new EmlcCheckpoint(spec.checkpointDir(),
+        jsc.hadoopConfiguration(), fingerprint(spec, seed, dim, classes, p.sums), trainer);
+    EmlcTrainer.Progress from = checkpoint == null ? null : checkpoint.resume().orElse(null);
+    if (from != null) {
+      LOG.info("{}: resuming from the checkpoint in {} after epoch {}", spec.mode(), spec.checkpointDir(),
+          from.epochsDone());
+    } else {
+      from = EmlcTrainer.Progress.start(trainer.init(seed));
     }
     int startEpoch = from.epochsDone();
     long t0 = System.nanoTime();
-    EmlcTrainer.Progress done = EmlcTrainer.fit(trainer, from, rounds, groups, p.validation, listener);
+    EmlcTrainer.Progress done = EmlcTrainer.fit(trainer, from, rounds, groups, p.validation, checkpoint);
     double seconds = (System.nanoTime() - t0) / 1e9;
     trustedX.destroy(false);
     trustedY.destroy(false);
@@ -247,8 +249,11 @@ public final class Emlc {
 
   /** What a checkpoint must match to be resumed: settings, seed, shapes and the rows trained on. */
   static String fingerprint(EmlcSpec spec, long seed, int dim, int classes, Standardizer.Sums sums) {
-    return spec.withMode(spec.mode()).toString().replace(spec.checkpointDir(), "") + "|seed=" + seed + "|dim=" + dim
-        + "|classes=" + classes + "|rows=" + sums.count + "|keys=" + Long.toHexString(sums.keyHash);
+    // the checkpoint's own place and the epoch count may change between runs: more epochs extend a finished run
+    String settings = spec.toString().replace("checkpointDir=" + spec.checkpointDir(), "")
+        .replace("epochs=" + spec.epochs() + ",", "");
+    return settings + "|seed=" + seed + "|dim=" + dim + "|classes=" + classes + "|rows=" + sums.count + "|keys="
+        + Long.toHexString(sums.keyHash);
   }
 
   /**
@@ -358,9 +363,14 @@ public final class Emlc {
           std.apply(Features.floats(r, xIdx, dim), x, i * dim);
           given[i] = r.isNullAt(yIdx) ? -1 : r.getInt(yIdx);
         }
-        INDArray m = Nd4j.create(x, new long[] {buf.size(), dim}, 'c');
-        float[][] soft = trainer.softLabels(live, m, given).toFloatMatrix();
-        float[][] probs = trainer.studentProba(live, m).toFloatMatrix();
+        float[][] soft;
+        float[][] probs;
+        try (org.nd4j.linalg.api.memory.MemoryWorkspace ws = Nd4j.getWorkspaceManager()
+            .getAndActivateWorkspace(MetaTrainer.GROUP_WORKSPACE, "relabel-emlc-score")) {
+          INDArray m = Nd4j.create(x, new long[] {buf.size(), dim}, 'c');
+          soft = trainer.softLabels(live, m, given).toFloatMatrix();
+          probs = trainer.studentProba(live, m).toFloatMatrix();
+        }
         List<Row> rows = new ArrayList<>(buf.size());
         for (int i = 0; i < buf.size(); i++) {
           Row r = buf.get(i);

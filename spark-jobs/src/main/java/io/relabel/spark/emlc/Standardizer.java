@@ -3,7 +3,7 @@ package io.relabel.spark.emlc;
 import java.io.Serializable;
 
 /**
- * Per-dimension centring and scaling of the embeddings the teacher and the student read: SGD with the reference
+ * Centring and scaling of the embeddings the teacher and the student read: SGD with the reference
  * learning rates needs inputs of unit scale, and embeddings (PCA of raw pixels, say) are far from it. Fitted on the
  * rows being trained on by a distributed sum, so no row reaches the driver.
  */
@@ -57,13 +57,18 @@ final class Standardizer implements Serializable {
   static Standardizer of(Sums s) {
     int d = s.sum.length;
     double[] mean = new double[d];
-    double[] scale = new double[d];
+    double total = 0;
     for (int j = 0; j < d; j++) {
       mean[j] = s.sum[j] / s.count;
-      double var = Math.max(s.sumSq[j] / s.count - mean[j] * mean[j], 0.0);
-      // a constant dimension carries nothing; leave it at zero instead of dividing by zero
-      scale[j] = var > 1e-12 ? 1.0 / Math.sqrt(var) : 0.0;
+      total += Math.max(s.sumSq[j] / s.count - mean[j] * mean[j], 0.0);
     }
+    // One scale for every dimension (the root of the mean variance), not one per dimension: scaling each dimension
+    // to unit variance would whiten a PCA embedding, lifting its weakest, noisiest components to the weight of the
+    // strongest (measured on 50%-noise Fashion-MNIST PCA embeddings: the EMLC teacher's accuracy on the noisy rows
+    // was 0.768 with per-dimension scaling and 0.802 with one scale, same settings).
+    double rms = Math.sqrt(total / d);
+    double[] scale = new double[d];
+    java.util.Arrays.fill(scale, rms > 1e-12 ? 1.0 / rms : 0.0);
     return new Standardizer(mean, scale);
   }
 

@@ -23,6 +23,7 @@ import org.apache.spark.sql.types.DataTypes;
 /**
  * Turns the votes into the output columns. Trusted rows and held-out rows always keep their label (their confidence
  * is the model's probability of that label). Every other row follows {@code relabel.decide.policy}:
+ * With the EMLC stage, "the model" below is EMLC's teacher: its soft label's argmax and probability.
  * <ul>
  *   <li>model: the retrained model's argmax, with its probability as the confidence;</li>
  *   <li>hdl: HDL's label where HDL decided one (its confidence), else the model's;</li>
@@ -52,14 +53,23 @@ final class Decision {
 
   static Dataset<Row> apply(Dataset<Row> scored, DataType labelType, String[] classes, Policy policy,
       boolean withHdl) {
+    return apply(scored, labelType, classes, policy, withHdl, P_FINAL);
+  }
+
+  /**
+   * @param modelCol the class-probability column that speaks for "the model": the retrained model's, or with EMLC
+   *                 the teacher's soft labels (methods.md section 3: the corrected label is the soft label's argmax)
+   */
+  static Dataset<Row> apply(Dataset<Row> scored, DataType labelType, String[] classes, Policy policy,
+      boolean withHdl, String modelCol) {
     if (policy != Policy.MODEL && !withHdl) {
       throw new IllegalArgumentException("relabel.decide.policy=" + policy.name().toLowerCase(Locale.ROOT)
           + " needs the HDL stage; set relabel.hdl.mode to fill or noise, or the policy to model");
     }
     Column keep = col(TRUSTED).or(col(HOLDOUT));
     // element_at of a null index is null: unlabeled held-out rows stay unlabeled
-    Column model = RelabelJob.argmax(col(P_FINAL));
-    Column modelConfidence = element_at(col(P_FINAL), col(CORRECTED_INDEX).plus(1)).cast(DataTypes.DoubleType);
+    Column model = RelabelJob.argmax(col(modelCol));
+    Column modelConfidence = element_at(col(modelCol), col(CORRECTED_INDEX).plus(1)).cast(DataTypes.DoubleType);
     Column chosen;
     Column confidence = modelConfidence;
     switch (policy) {

@@ -127,6 +127,30 @@ final class Evaluation {
     }
   }
 
+  /**
+   * EMLC's own figures: how often the teacher's soft label names the true class on the noisy (untrusted, labeled
+   * training) rows, how its changes fare, and the student's test accuracy.
+   */
+  static void evaluateEmlc(Dataset<Row> scored, RunManifest manifest) {
+    Column noisy = not(col(HOLDOUT)).and(not(col(TRUSTED))).and(col(Y).isNotNull()).and(col(TRUTH).isNotNull());
+    Column soft = RelabelJob.argmax(col(io.relabel.spark.emlc.Emlc.SOFT_LABEL));
+    Column test = col(HOLDOUT).and(col(TRUTH).isNotNull());
+    Column changed = soft.notEqual(col(Y));
+    Row a = scored.agg(count(noisy), count(noisy.and(soft.equalTo(col(TRUTH)))), count(noisy.and(changed)),
+        count(noisy.and(changed).and(soft.equalTo(col(TRUTH)))), count(noisy.and(col(Y).notEqual(col(TRUTH)))),
+        count(test), count(test.and(RelabelJob.argmax(col(RelabelJob.P_EMLC)).equalTo(col(TRUTH))))).first();
+    if (a.getLong(0) > 0) {
+      manifest.putMetric("eval.emlc.noisyRows", a.getLong(0));
+      manifest.putMetric("eval.emlc.softLabelAccuracy", (double) a.getLong(1) / a.getLong(0));
+      manifest.putMetric("eval.emlc.changed", a.getLong(2));
+      manifest.putMetric("eval.emlc.changePrecision", a.getLong(2) == 0 ? 0.0 : (double) a.getLong(3) / a.getLong(2));
+      manifest.putMetric("eval.emlc.changeRecall", a.getLong(4) == 0 ? 0.0 : (double) a.getLong(3) / a.getLong(4));
+    }
+    if (a.getLong(5) > 0) {
+      manifest.putMetric("eval.test.emlcStudentAccuracy", (double) a.getLong(6) / a.getLong(5));
+    }
+  }
+
   private static Column count(Column condition) {
     return sum(when(condition, 1L).otherwise(0L));
   }

@@ -10,6 +10,7 @@ import static org.apache.spark.sql.functions.when;
 import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
 import io.relabel.core.consensus.ConsensusRetraining;
+import io.relabel.core.emlc.EmlcSpec;
 import io.relabel.core.hdl.HdlSpec;
 import io.relabel.core.model.MlpModel;
 import io.relabel.core.model.MlpSpec;
@@ -18,6 +19,7 @@ import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.cli.RelabelException;
 import io.relabel.spark.embed.Embedding;
 import io.relabel.spark.embed.EncoderFactory;
+import io.relabel.spark.emlc.Emlc;
 import io.relabel.spark.hdl.Hdl;
 import io.relabel.spark.io.InputContract;
 import io.relabel.spark.io.InputReader;
@@ -74,11 +76,15 @@ public final class RelabelJob {
   static final String P_BASE = "_rl_p_base";
   static final String P_FINAL = "_rl_p_final";
   static final String P_CEIL = "_rl_p_ceil";
+  static final String P_EMLC = "_rl_p_emlc";
   static final String RETRAIN = "_rl_retrain";
   static final String VOTE = "_rl_vote";
 
   /** Columns the HDL stage adds to the output when it runs. */
   public static final List<String> HDL_COLUMNS = List.of("hdl_label", "hdl_confidence", "hdl_level", "cluster_path");
+
+  /** The column the EMLC stage adds to the output when it runs. */
+  public static final List<String> EMLC_COLUMNS = List.of(Emlc.SOFT_LABEL);
 
   /** What a run produced: its id, the committed output path and the manifest (metrics included). */
   public record Result(String runId, String outputPath, RunManifest manifest) {}
@@ -108,13 +114,21 @@ public final class RelabelJob {
     boolean hasSplit = !declared.splitCol().isEmpty() && columns.contains(declared.splitCol());
     boolean withCeiling = hasTruth && settings.get(RelabelParams.EVAL_CEILING);
     boolean withHdl = HdlSpec.from(settings).enabled();
+    EmlcSpec emlc = EmlcSpec.from(settings);
+    boolean withEmlc = emlc.enabled();
+    if (withEmlc && !columns.contains(declared.trustedCol())) {
+      throw new RelabelException("relabel.emlc.mode=" + settings.get(RelabelParams.EMLC_MODE)
+          + " trains its teacher on trusted rows, but the input has no column " + declared.trustedCol()
+          + " (relabel.input.trustedCol); mark a few hundred verified rows or set relabel.emlc.mode=off");
+    }
     Stages stages = new Stages(spark, manifest,
-        6 + (withHdl ? 1 : 0) + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
+        6 + (withHdl ? 1 : 0) + (withEmlc ? 1 : 0) + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
 
     // 1. validate: every bad-input case stops here, before any work or write
     ValidatedInput in = stages.run("validate", 0, () -> {
       List<String> written = new ArrayList<>(OUTPUT_COLUMNS);
       written.addAll(HDL_COLUMNS);
+      written.addAll(EMLC_COLUMNS);
       for (String c : written) {
         if (List.of(table.columns()).contains(c)) {
           throw new RelabelException("input column " + c + " is one relabel writes (output of an earlier run?);"
@@ -230,11 +244,28 @@ public final class RelabelJob {
     manifest.putMetric("consensus.trainableRows", trainable);
     manifest.putMetric("consensus.share", (double) retrainCount / trainable);
 
+    // 4b. EMLC: a teacher trained with the trusted rows turns every given label into a soft label (methods.md
+    // section 3); its argmax is the corrected label and its student the run's final model
+    final Dataset<Row> beforeCeiling;
+    if (withEmlc) {
+      Emlc.Columns ec = new Emlc.Columns(KEY, X, Y, TRUSTED, TRAINABLE);
+      beforeCeiling = stages.run("emlc", trainable, () -> {
+        Emlc.Trained t = Emlc.fit(predicted, ec, dim, nClasses, emlc, seed);
+        t.metrics().forEach((k, v) -> manifest.putMetric("emlc." + k, v));
+        Dataset<Row> s = Emlc.score(predicted, ec, t, Emlc.SOFT_LABEL, P_EMLC).persist(StorageLevel.MEMORY_AND_DISK());
+        Stages.rowsOut(s.count());
+        return s;
+      });
+      predicted.unpersist(false);
+    } else {
+      beforeCeiling = predicted;
+    }
+
     // 5. the ceiling: the same recipe on the true labels (evaluation only)
     boolean evaluate = in.trueLabelPresent();
     MlpModel ceiling = null;
     if (withCeiling) {
-      Dataset<Row> truthRows = predicted.filter(not(col(HOLDOUT)).and(col(TRUTH).isNotNull()));
+      Dataset<Row> truthRows = beforeCeiling.filter(not(col(HOLDOUT)).and(col(TRUTH).isNotNull()));
       long n = truthRows.count();
       ceiling = stages.run("ceiling", n, () -> {
         MlpModel m = retrainer.fit(truthRows, X, TRUTH, dim, nClasses, seed, "ceiling (true labels)");
@@ -246,23 +277,26 @@ public final class RelabelJob {
     // 6. corrected label and confidence for every row
     MlpModel ceilingModel = ceiling;
     Dataset<Row> scored = stages.run("correct", in.rows(), () -> {
-      Dataset<Row> s = Scoring.score(predicted, X, jsc.broadcast(new MlpModel[] {finalModel}), Chooser.always(0),
+      Dataset<Row> s = Scoring.score(beforeCeiling, X, jsc.broadcast(new MlpModel[] {finalModel}), Chooser.always(0),
           null, P_FINAL);
       if (ceilingModel != null) {
         s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {ceilingModel}), Chooser.always(0), HOLDOUT, P_CEIL);
       }
       s = Decision.apply(s, labelType(in.table(), contract.labelCol()), classNames,
-          Decision.Policy.of(settings.get(RelabelParams.DECIDE_POLICY)), withHdl);
+          Decision.Policy.of(settings.get(RelabelParams.DECIDE_POLICY)), withHdl, withEmlc ? Emlc.SOFT_LABEL : P_FINAL);
       Dataset<Row> cached = s.persist(StorageLevel.MEMORY_AND_DISK());
       Stages.rowsOut(cached.count());
       return cached;
     });
-    predicted.unpersist(false);
+    beforeCeiling.unpersist(false);
 
     // 7. evaluation against the true labels
     if (hasTruth || hasSplit) {
       stages.run("evaluate", in.rows(), () -> {
         Evaluation.evaluate(scored, ceilingModel != null, manifest);
+        if (withEmlc) {
+          Evaluation.evaluateEmlc(scored, manifest);
+        }
         if (withHdl) {
           Evaluation.evaluateHdl(scored, manifest);
         }
@@ -285,6 +319,12 @@ public final class RelabelJob {
     if (withHdl) {
       fromScored.addAll(HDL_COLUMNS);
       for (String c : HDL_COLUMNS) {
+        out.add(col(c));
+      }
+    }
+    if (withEmlc) {
+      fromScored.addAll(EMLC_COLUMNS);
+      for (String c : EMLC_COLUMNS) {
         out.add(col(c));
       }
     }

@@ -60,7 +60,7 @@ class EmlcCheckpointTest {
 
   private static MetaTrainer trainer(EmlcSpec.Mode mode, int epochs) {
     EmlcSpec spec = new EmlcSpec(mode, 6, 8, 1, 3, 4, 2, 10, 10, epochs, 0.1, 0.1, 0.9, 5e-4, 1.0, true,
-        MetaGradient.Mode.EXACT, 2, 0.2, 1000, "");
+        MetaGradient.Mode.EXACT, 2, 0.2, 1000, "", 0);
     return new MetaTrainer(spec, D, C, DataType.FLOAT);
   }
 

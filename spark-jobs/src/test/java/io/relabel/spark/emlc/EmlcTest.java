@@ -85,7 +85,7 @@ class EmlcTest {
 
   static EmlcSpec spec(EmlcSpec.Mode mode, int averaging, int epochs) {
     return new EmlcSpec(mode, 16, 16, 1, 8, 8, 2, 16, 16, epochs, 0.1, 0.1, 0.9, 5e-4, 1.0, false,
-        MetaGradient.Mode.EXACT, averaging, 0.3, 1000, "", 100);
+        MetaGradient.Mode.EXACT, averaging, 0.3, 1000, "", 1);
   }
 
   @Test
@@ -94,7 +94,7 @@ class EmlcTest {
     Emlc.Prepared p = Emlc.prepare(table(1), COLS, DIM, spec, 5);
     try {
       Emlc.Trained distributed = Emlc.train(p, JavaSparkContext.fromSparkContext(spark.sparkContext()), DIM, CLASSES,
-          spec, 5, null, null);
+          spec, 5);
       assertEquals(1, distributed.metrics().get("partitions"));
       MetaTrainer.Rows shard = p.shards.collect().get(0).toRows();
       MetaTrainer local = new MetaTrainer(spec, DIM, CLASSES, DataType.FLOAT);
@@ -108,7 +108,7 @@ class EmlcTest {
   @Test
   void twoPartitionsCorrectMostWrongLabelsTheSameWayEachTime() {
     EmlcSpec spec = spec(EmlcSpec.Mode.EMLC, 4, 10);
-    Emlc.Trained t = Emlc.fit(table(2), COLS, DIM, CLASSES, spec, 7, null, null);
+    Emlc.Trained t = Emlc.fit(table(2), COLS, DIM, CLASSES, spec, 7);
     assertEquals(2, t.metrics().get("partitions"));
     // the three sets are disjoint and cover the labeled trainable rows
     long labeledTrainable = rows.stream().filter(r -> r.getBoolean(4)).count();
@@ -135,7 +135,7 @@ class EmlcTest {
     assertTrue(fixed > 0.8 * wrongGiven, "fixed " + fixed + " of " + wrongGiven);
     assertTrue(broken < 0.1 * wrongGiven, "broke " + broken + " right labels");
     // a second run, from another partitioning of the scored table, gives the same soft labels
-    Emlc.Trained again = Emlc.fit(table(2), COLS, DIM, CLASSES, spec, 7, null, null);
+    Emlc.Trained again = Emlc.fit(table(2), COLS, DIM, CLASSES, spec, 7);
     assertTrue(Arrays.equals(t.state(), again.state()));
   }
 
@@ -147,7 +147,7 @@ class EmlcTest {
     }
     Dataset<Row> t = spark.createDataFrame(untrusted, schema);
     RelabelException e = assertThrows(RelabelException.class,
-        () -> Emlc.fit(t, COLS, DIM, CLASSES, spec(EmlcSpec.Mode.EMLC, 1, 1), 1, null, null));
+        () -> Emlc.fit(t, COLS, DIM, CLASSES, spec(EmlcSpec.Mode.EMLC, 1, 1), 1));
     assertEquals("relabel.emlc.mode=emlc needs trusted rows (column trusted = true, labeled, outside the held-out"
         + " split) both to train the teacher and to pick its best epoch; found 0, of which 0 train and 0 validate"
         + " (relabel.emlc.validationShare=0.3)", e.getMessage());

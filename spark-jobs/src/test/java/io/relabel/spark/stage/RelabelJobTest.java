@@ -190,4 +190,52 @@ class RelabelJobTest {
     assertEquals("relabel.decide.policy=hdl needs the HDL stage; set relabel.hdl.mode to fill or noise, or"
         + " relabel.decide.policy to model", e.getMessage());
   }
+
+  static final Map<String, String> EMLC = Map.ofEntries(Map.entry("relabel.emlc.mode", "emlc"),
+      Map.entry("relabel.hdl.mode", "off"), Map.entry("relabel.emlc.epochs", "4"),
+      Map.entry("relabel.emlc.studentHidden", "32"), Map.entry("relabel.emlc.teacherWidth", "32"),
+      Map.entry("relabel.emlc.labelEmbedding", "16"), Map.entry("relabel.emlc.gateHidden", "16"),
+      Map.entry("relabel.emlc.validationShare", "0.3"));
+
+  @Test
+  void emlcCorrectsToTheArgmaxOfItsSoftLabelAndWritesIt() throws Exception {
+    String out = dir.resolve("emlc").toString();
+    RelabelJob.Result r = run(out, EMLC);
+    Dataset<Row> o = SparkTestSession.get().read().parquet(out);
+    assertTrue(List.of(o.columns()).contains("emlc_soft_label"));
+    assertEquals(0, o.filter(col("trusted").or(col("split").equalTo("test")).and(col("label_changed"))).count());
+    long checked = 0;
+    for (Row row : o.filter(not(col("trusted")).and(col("split").equalTo("train")))
+        .select("label_corrected", "emlc_soft_label", "label_confidence").collectAsList()) {
+      List<Object> soft = row.getList(1);
+      int best = 0;
+      for (int c = 1; c < soft.size(); c++) {
+        best = ((Number) soft.get(c)).floatValue() > ((Number) soft.get(best)).floatValue() ? c : best;
+      }
+      assertEquals(best, row.getInt(0));
+      assertEquals(((Number) soft.get(best)).doubleValue(), row.getDouble(2), 1e-6);
+      checked++;
+    }
+    assertTrue(checked > 1500, "checked " + checked);
+    RunManifest m = r.manifest();
+    assertEquals(List.of("validate", "embed", "cross-fit", "retrain", "emlc", "ceiling", "correct", "evaluate", "write"),
+        m.stages().stream().map(RunManifest.StageRecord::name).toList());
+    assertEquals(4, ((Number) m.getMetric("emlc.epochs")).intValue());
+    double given = ((Number) m.getMetric("eval.train.givenAccuracy")).doubleValue();
+    double soft = ((Number) m.getMetric("eval.emlc.softLabelAccuracy")).doubleValue();
+    assertTrue(soft > given + 0.15, "soft-label accuracy " + soft + " vs given " + given);
+    assertTrue(((Number) m.getMetric("eval.test.emlcStudentAccuracy")).doubleValue() > 0.85);
+  }
+
+  @Test
+  void emlcWithoutATrustedColumnIsRefused() {
+    SparkSession spark = SparkTestSession.get();
+    String noTrusted = dir.resolve("no-trusted").toString();
+    spark.read().parquet(input).drop("trusted").write().parquet(noTrusted);
+    Settings s = Settings.defaults().with(FAST).with(EMLC);
+    RelabelException e = assertThrows(RelabelException.class,
+        () -> new RelabelJob(spark, s).run(noTrusted, dir.resolve("no-trusted-out").toString(), false, "test"));
+    assertEquals("relabel.emlc.mode=emlc trains its teacher on trusted rows, but the input has no column trusted"
+        + " (relabel.input.trustedCol); mark a few hundred verified rows or set relabel.emlc.mode=off", e.getMessage());
+  }
 }
