@@ -48,8 +48,8 @@ public final class EmlcTrainer {
     double bestAccuracy = bestEpoch < 0 ? Double.NEGATIVE_INFINITY : history.get(bestEpoch).validationAccuracy();
     double bestLoss = bestEpoch < 0 ? Double.POSITIVE_INFINITY : history.get(bestEpoch).validationLoss();
     Progress progress = from;
-    if (from.epochsDone() == 0 && from.bestEpoch() < 0) {
-      // teacher warm-up passes, numbered below zero; a resumed run has had them already
+    if (from.epochsDone() == 0 && from.bestEpoch() < 0 && spec.mode() == EmlcSpec.Mode.EMLC) {
+      // teacher warm-up passes, numbered below zero; a resumed run has had them already; MLC has none
       for (int e = -spec.warmUpEpochs(); e < 0; e++) {
         long t0 = System.nanoTime();
         for (int g = 0; g < groupsPerEpoch; g += spec.averagingFrequency()) {

@@ -236,8 +236,14 @@ public final class Emlc {
     m.put("validationAccuracy", done.history().get(done.bestEpoch()).validationAccuracy());
     int ran = done.epochsDone() - startEpoch;
     if (ran > 0) {
+      // per epoch: the meta-step epochs of this run alone (warm-up passes and scoring excluded)
+      double epochSeconds = 0;
+      for (EmlcTrainer.Epoch e : done.history().subList(startEpoch, done.epochsDone())) {
+        epochSeconds += e.seconds();
+      }
       m.put("trainSeconds", seconds);
-      m.put("secondsPerEpoch", seconds / ran);
+      m.put("secondsPerEpoch", epochSeconds / ran);
+      m.put("warmUpSeconds", startEpoch == 0 ? seconds - epochSeconds : 0.0);
     }
     List<Double> curve = new ArrayList<>();
     for (EmlcTrainer.Epoch e : done.history()) {
