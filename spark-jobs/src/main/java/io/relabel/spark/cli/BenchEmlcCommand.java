@@ -112,8 +112,9 @@ public final class BenchEmlcCommand implements Callable<Integer> {
     sb.append("Test accuracy of each method's final model; corrected-label accuracy on the untrusted training rows;"
         + " seconds per teacher epoch.\n\n");
     sb.append("| noise | real error rate | noisy baseline | consensus | MLC | EMLC | ceiling | EMLC - ceiling"
-        + " | corrected labels: consensus / MLC / EMLC | s/epoch MLC | s/epoch EMLC | baseline same in every run |\n");
-    sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+        + " | consensus set purity | corrected labels: MLC / EMLC | s/epoch MLC | s/epoch EMLC"
+        + " | baseline same in every run |\n");
+    sb.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     rows.forEach(sb::append);
     return sb.toString();
   }
@@ -134,10 +135,9 @@ public final class BenchEmlcCommand implements Callable<Integer> {
     run.put("baselineSameInEveryRun", same);
     double ceiling = m0.path("eval").path("test").path("ceilingAccuracy").asDouble(Double.NaN);
     double emlc = e.path("eval").path("test").path("emlcStudentAccuracy").asDouble(Double.NaN);
-    // consensus's corrected labels are those of a run's retrained model: the Decision of a run without a teacher;
-    // with a teacher the run's corrected labels are the teacher's, so consensus's own label accuracy is its
-    // retrain-set purity here
-    return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s | %s |%n",
+    // with a teacher a run's corrected labels are the teacher's, so consensus is shown by the label accuracy of
+    // its retraining set S (its own corrected labels would need a run without a teacher)
+    return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s |%n",
         noise, f(m0.path("eval").path("train").path("noiseRate")),
         f(m0.path("eval").path("test").path("baselineAccuracy")),
         f(m0.path("eval").path("test").path("retrainedAccuracy")),
