@@ -290,10 +290,10 @@ public final class Emlc {
         }).treeAggregate(null, Emlc::addStates, Emlc::addStates);
         double n = sum[1][0];
         double[] mean = sum[0];
-        if (n != 1.0) {
-          for (int i = 0; i < mean.length; i++) {
-            mean[i] /= n;
-          }
+        // the networks train in float: round the mean as the next round's float networks will, so the state (and
+        // a checkpoint of it) holds exactly what is trained on
+        for (int i = 0; i < mean.length; i++) {
+          mean[i] = (float) (mean[i] / n);
         }
         return mean;
       } finally {

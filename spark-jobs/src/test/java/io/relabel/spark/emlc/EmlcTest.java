@@ -140,6 +140,35 @@ class EmlcTest {
   }
 
   @Test
+  void aRunResumesFromItsCheckpointAndMoreEpochsExtendIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    String ckpt = dir.resolve("ckpt").toString();
+    EmlcSpec two = withCheckpoint(spec(EmlcSpec.Mode.EMLC, 4, 2), ckpt);
+    Emlc.Trained first = Emlc.fit(table(2), COLS, DIM, CLASSES, two, 9);
+    assertEquals(0, first.metrics().get("resumedAtEpoch"));
+    // the same settings again: nothing left to train, the checkpoint's best state comes back
+    Emlc.Trained again = Emlc.fit(table(2), COLS, DIM, CLASSES, two, 9);
+    assertEquals(2, again.metrics().get("resumedAtEpoch"));
+    assertTrue(Arrays.equals(first.state(), again.state()));
+    // one more epoch from the checkpoint equals three uninterrupted epochs
+    Emlc.Trained extended = Emlc.fit(table(2), COLS, DIM, CLASSES, withCheckpoint(spec(EmlcSpec.Mode.EMLC, 4, 3), ckpt),
+        9);
+    Emlc.Trained straight = Emlc.fit(table(2), COLS, DIM, CLASSES, spec(EmlcSpec.Mode.EMLC, 4, 3), 9);
+    assertTrue(Arrays.equals(straight.state(), extended.state()));
+    // other rows (another seed of the split) are refused
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> Emlc.fit(table(2), COLS, DIM, CLASSES, two, 10));
+    assertEquals("EMLC checkpoint in " + ckpt + " was written for other settings or input; delete it or set"
+        + " relabel.emlc.checkpointDir elsewhere", e.getMessage());
+  }
+
+  static EmlcSpec withCheckpoint(EmlcSpec s, String dir) {
+    return new EmlcSpec(s.mode(), s.studentHidden(), s.teacherWidth(), s.teacherLayers(), s.labelEmbedding(),
+        s.gateHidden(), s.lookahead(), s.batchSize(), s.trustedBatch(), s.epochs(), s.studentLearningRate(),
+        s.teacherLearningRate(), s.momentum(), s.weightDecay(), s.metaWeight(), s.retain(), s.metaGradient(),
+        s.averagingFrequency(), s.validationShare(), s.maxTrusted(), dir, s.warmUpEpochs());
+  }
+
+  @Test
   void noTrustedRowsIsAClearError() {
     List<Row> untrusted = new ArrayList<>();
     for (Row r : rows) {
