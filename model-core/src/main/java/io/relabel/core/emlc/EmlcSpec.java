@@ -38,11 +38,9 @@ public record EmlcSpec(Mode mode, int studentHidden, int teacherWidth, int teach
     return mode != Mode.OFF;
   }
 
-  /** The same settings in another mode (the benchmark trains MLC and EMLC side by side). */
-  public EmlcSpec withMode(Mode m) {
-    return new EmlcSpec(m, studentHidden, teacherWidth, teacherLayers, labelEmbedding, gateHidden, lookahead,
-        batchSize, trustedBatch, epochs, studentLearningRate, teacherLearningRate, momentum, weightDecay, metaWeight,
-        retain, metaGradient, averagingFrequency, validationShare, maxTrusted, checkpointDir, warmUpEpochs);
+  /** Teacher warm-up passes before the meta-steps: EMLC's teacher has them, MLC's (on the student's features) none. */
+  public int warmUpPasses() {
+    return mode == Mode.EMLC ? warmUpEpochs : 0;
   }
 
   /** Student steps per teacher step: K for EMLC, one (the virtual step) for MLC. */
@@ -56,8 +54,7 @@ public record EmlcSpec(Mode mode, int studentHidden, int teacherWidth, int teach
 
   public Teacher teacher(int inputs, int classes) {
     if (mode == Mode.MLC) {
-      int features = studentHidden == 0 ? inputs : studentHidden;
-      return new MlcTeacher(features, classes, labelEmbedding, teacherWidth);
+      return new MlcTeacher(student(inputs, classes).featureWidth(), classes, labelEmbedding, teacherWidth);
     }
     return new EmlcTeacher(inputs, classes, teacherWidth, teacherLayers, labelEmbedding, gateHidden);
   }

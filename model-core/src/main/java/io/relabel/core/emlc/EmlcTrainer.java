@@ -48,22 +48,19 @@ public final class EmlcTrainer {
     double bestAccuracy = bestEpoch < 0 ? Double.NEGATIVE_INFINITY : history.get(bestEpoch).validationAccuracy();
     double bestLoss = bestEpoch < 0 ? Double.POSITIVE_INFINITY : history.get(bestEpoch).validationLoss();
     Progress progress = from;
-    if (from.epochsDone() == 0 && from.bestEpoch() < 0 && spec.mode() == EmlcSpec.Mode.EMLC) {
-      // teacher warm-up passes, numbered below zero; a resumed run has had them already; MLC has none
-      for (int e = -spec.warmUpEpochs(); e < 0; e++) {
+    if (from.epochsDone() == 0 && from.bestEpoch() < 0) {
+      // teacher warm-up passes, numbered below zero; a resumed run has had them already
+      int passes = spec.warmUpPasses();
+      for (int e = -passes; e < 0; e++) {
         long t0 = System.nanoTime();
-        for (int g = 0; g < groupsPerEpoch; g += spec.averagingFrequency()) {
-          state = rounds.run(state, e, g, Math.min(spec.averagingFrequency(), groupsPerEpoch - g));
-        }
-        LOG.info("{} teacher warm-up pass {}/{}: {} s", spec.mode(), e + spec.warmUpEpochs() + 1, spec.warmUpEpochs(),
+        state = pass(rounds, state, e, groupsPerEpoch, spec.averagingFrequency());
+        LOG.info("{} teacher warm-up pass {}/{}: {} s", spec.mode(), e + passes + 1, passes,
             String.format("%.2f", (System.nanoTime() - t0) / 1e9));
       }
     }
     for (int e = from.epochsDone(); e < spec.epochs(); e++) {
       long t0 = System.nanoTime();
-      for (int g = 0; g < groupsPerEpoch; g += spec.averagingFrequency()) {
-        state = rounds.run(state, e, g, Math.min(spec.averagingFrequency(), groupsPerEpoch - g));
-      }
+      state = pass(rounds, state, e, groupsPerEpoch, spec.averagingFrequency());
       double seconds = (System.nanoTime() - t0) / 1e9;
       double[] score = trainer.evaluate(trainer.live(state), validation);
       history.add(new Epoch(e, score[0], score[1], seconds));
@@ -82,6 +79,14 @@ public final class EmlcTrainer {
       }
     }
     return progress;
+  }
+
+  /** One pass over the groups of an epoch, in rounds of {@code averagingFrequency} groups. */
+  private static double[] pass(Rounds rounds, double[] state, int epoch, int groups, int averagingFrequency) {
+    for (int g = 0; g < groups; g += averagingFrequency) {
+      state = rounds.run(state, epoch, g, Math.min(averagingFrequency, groups - g));
+    }
+    return state;
   }
 
   /** Rounds on one shard in this JVM: the single-process trainer (partition 0). */

@@ -96,8 +96,9 @@ public final class MetaTrainer {
   private final Sgd teacherSgd;
   private final int classes;
   private final DataType type;
-  private final long teacherLength;
-  private final long studentLength;
+  // shapes and type of the flat state's parts (values unused): live() fills copies of them
+  private final Params teacherShape;
+  private final Params studentShape;
 
   public MetaTrainer(EmlcSpec spec, int inputs, int classes, DataType type) {
     if (!spec.enabled()) {
@@ -110,8 +111,8 @@ public final class MetaTrainer {
     this.teacherSgd = spec.teacherSgd();
     this.classes = classes;
     this.type = type;
-    this.teacherLength = teacher.init(0, type).length();
-    this.studentLength = student.init(0, type).length();
+    this.teacherShape = teacher.init(0, type);
+    this.studentShape = student.init(0, type);
   }
 
   public EmlcSpec spec() {
@@ -141,19 +142,17 @@ public final class MetaTrainer {
   }
 
   public int stateLength() {
-    return (int) (2 * teacherLength + 2 * studentLength);
+    return (int) (2 * teacherShape.length() + 2 * studentShape.length());
   }
 
   public Live live(double[] state) {
     if (state.length != stateLength()) {
       throw new IllegalArgumentException("state of length " + state.length + ", expected " + stateLength());
     }
-    Params t0 = teacher.init(0, type);
-    Params s0 = student.init(0, type);
-    int tl = (int) teacherLength;
-    int sl = (int) studentLength;
-    return new Live(t0.withValues(state, 0), t0.withValues(state, tl), s0.withValues(state, 2 * tl),
-        s0.withValues(state, 2 * tl + sl));
+    int tl = (int) teacherShape.length();
+    int sl = (int) studentShape.length();
+    return new Live(teacherShape.withValues(state, 0), teacherShape.withValues(state, tl),
+        studentShape.withValues(state, 2 * tl), studentShape.withValues(state, 2 * tl + sl));
   }
 
   public double[] state(Live live) {
@@ -226,12 +225,11 @@ public final class MetaTrainer {
    * classifier from a few hundred trusted rows: on Fashion-MNIST embeddings (50% noise) a teacher that starts from
    * them alone stays at the accuracy of a classifier trained on those rows (0.745), its gate learns to override
    * every label with that prediction, and the student learns the teacher's mistakes. The noisy labels' majority is
-   * the information the rows carry; this is the teacher's pretraining on them. No-op for MLC.
+   * the information the rows carry; this is the teacher's pretraining on them. EMLC only: see
+   * {@link EmlcSpec#warmUpPasses()}.
    */
   void warmUpGroup(Live live, List<Rows> noisy, Rows trusted) {
-    if (!(teacher instanceof EmlcTeacher et)) {
-      return;
-    }
+    EmlcTeacher et = (EmlcTeacher) teacher;
     Params grad = trustedGradient(et, live.teacher, trusted);
     for (Rows batch : noisy) {
       INDArray given = Nn.oneHot(batch.y(), classes, type);

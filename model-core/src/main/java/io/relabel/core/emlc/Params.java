@@ -75,15 +75,6 @@ public final class Params {
     return this;
   }
 
-  /** The sum of the element-wise products (the Frobenius inner product over all matrices). */
-  public double dot(Params other) {
-    double s = 0;
-    for (int i = 0; i < arrays.size(); i++) {
-      s += arrays.get(i).mul(other.arrays.get(i)).sumNumber().doubleValue();
-    }
-    return s;
-  }
-
   /** All values, matrix after matrix, each in row-major order. */
   public double[] flat() {
     double[] out = new double[(int) length()];

@@ -57,14 +57,7 @@ public final class BenchCommand implements Callable<Integer> {
     ArrayNode runs = doc.putArray("runs");
     List<String> rows = new ArrayList<>();
     for (String c : cases) {
-      String[] parts = c.split(":");
-      if (parts.length != 2) {
-        throw new RelabelException("--settings entry '" + c + "' is not TYPE:RATE");
-      }
-      Map<String, String> noise = new LinkedHashMap<>();
-      noise.put("relabel.noise.type", parts[0]);
-      noise.put("relabel.noise.rate", parts[1]);
-      Settings s = base.with(noise);
+      Settings s = base.with(noiseSettings(c));
       String noisy = DemoSteps.noisyCopy(spark, s, clean);
       BenchOutput.resetPeaks();
       long t0 = System.nanoTime();
@@ -81,6 +74,18 @@ public final class BenchCommand implements Callable<Integer> {
     }
     BenchOutput.write(out, "bench", doc, markdown(doc, rows));
     return 0;
+  }
+
+  /** The settings of a --settings entry TYPE:RATE (noise type and real error rate); benches share the form. */
+  static Map<String, String> noiseSettings(String entry) {
+    String[] parts = entry.split(":");
+    if (parts.length != 2) {
+      throw new RelabelException("--settings entry '" + entry + "' is not TYPE:RATE");
+    }
+    Map<String, String> noise = new LinkedHashMap<>();
+    noise.put("relabel.noise.type", parts[0]);
+    noise.put("relabel.noise.rate", parts[1]);
+    return noise;
   }
 
   private static String markdown(ObjectNode doc, List<String> rows) {

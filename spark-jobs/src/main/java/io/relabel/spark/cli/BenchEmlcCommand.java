@@ -10,7 +10,6 @@ import io.relabel.spark.stage.RelabelJob;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -68,13 +67,7 @@ public final class BenchEmlcCommand implements Callable<Integer> {
     ArrayNode runs = doc.putArray("cases");
     List<String> rows = new ArrayList<>();
     for (String c : cases) {
-      String[] parts = c.split(":");
-      if (parts.length != 2) {
-        throw new RelabelException("--settings entry '" + c + "' is not TYPE:RATE");
-      }
-      Map<String, String> noise = new LinkedHashMap<>();
-      noise.put("relabel.noise.type", parts[0]);
-      noise.put("relabel.noise.rate", parts[1]);
+      Map<String, String> noise = BenchCommand.noiseSettings(c);
       noise.put("relabel.noise.trustedSize", String.valueOf(trusted));
       noise.put("relabel.hdl.mode", "off");
       Settings s = base.with(noise);
