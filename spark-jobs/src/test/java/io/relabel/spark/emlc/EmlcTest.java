@@ -84,8 +84,12 @@ class EmlcTest {
   }
 
   static EmlcSpec spec(EmlcSpec.Mode mode, int averaging, int epochs) {
+    return spec(mode, averaging, epochs, 1000, "");
+  }
+
+  static EmlcSpec spec(EmlcSpec.Mode mode, int averaging, int epochs, int maxTrusted, String checkpointDir) {
     return new EmlcSpec(mode, 16, 16, 1, 8, 8, 2, 16, 16, epochs, 0.1, 0.1, 0.9, 5e-4, 1.0, false,
-        MetaGradient.Mode.EXACT, averaging, 0.3, 1000, "", 1);
+        MetaGradient.Mode.EXACT, averaging, 0.3, maxTrusted, checkpointDir, 1);
   }
 
   @Test
@@ -142,7 +146,7 @@ class EmlcTest {
   @Test
   void aRunResumesFromItsCheckpointAndMoreEpochsExtendIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
     String ckpt = dir.resolve("ckpt").toString();
-    EmlcSpec two = withCheckpoint(spec(EmlcSpec.Mode.EMLC, 4, 2), ckpt);
+    EmlcSpec two = spec(EmlcSpec.Mode.EMLC, 4, 2, 1000, ckpt);
     Emlc.Trained first = Emlc.fit(table(2), COLS, DIM, CLASSES, two, 9);
     assertEquals(0, first.metrics().get("resumedAtEpoch"));
     // the same settings again: nothing left to train, the checkpoint's best state comes back
@@ -150,7 +154,7 @@ class EmlcTest {
     assertEquals(2, again.metrics().get("resumedAtEpoch"));
     assertTrue(Arrays.equals(first.state(), again.state()));
     // one more epoch from the checkpoint equals three uninterrupted epochs
-    Emlc.Trained extended = Emlc.fit(table(2), COLS, DIM, CLASSES, withCheckpoint(spec(EmlcSpec.Mode.EMLC, 4, 3), ckpt),
+    Emlc.Trained extended = Emlc.fit(table(2), COLS, DIM, CLASSES, spec(EmlcSpec.Mode.EMLC, 4, 3, 1000, ckpt),
         9);
     Emlc.Trained straight = Emlc.fit(table(2), COLS, DIM, CLASSES, spec(EmlcSpec.Mode.EMLC, 4, 3), 9);
     assertTrue(Arrays.equals(straight.state(), extended.state()));
@@ -159,13 +163,6 @@ class EmlcTest {
         () -> Emlc.fit(table(2), COLS, DIM, CLASSES, two, 10));
     assertEquals("EMLC checkpoint in " + ckpt + " was written for other settings or input; delete it or set"
         + " relabel.emlc.checkpointDir elsewhere", e.getMessage());
-  }
-
-  static EmlcSpec withCheckpoint(EmlcSpec s, String dir) {
-    return new EmlcSpec(s.mode(), s.studentHidden(), s.teacherWidth(), s.teacherLayers(), s.labelEmbedding(),
-        s.gateHidden(), s.lookahead(), s.batchSize(), s.trustedBatch(), s.epochs(), s.studentLearningRate(),
-        s.teacherLearningRate(), s.momentum(), s.weightDecay(), s.metaWeight(), s.retain(), s.metaGradient(),
-        s.averagingFrequency(), s.validationShare(), s.maxTrusted(), dir, s.warmUpEpochs());
   }
 
   @Test
@@ -180,6 +177,28 @@ class EmlcTest {
     assertEquals("relabel.emlc.mode=emlc needs trusted rows (column trusted = true, labeled, outside the held-out"
         + " split) both to train the teacher and to pick its best epoch; found 0, of which 0 train and 0 validate"
         + " (relabel.emlc.validationShare=0.3)", e.getMessage());
+  }
+
+  @Test
+  void moreTrustedRowsThanAllowedIsAClearError() {
+    EmlcSpec few = spec(EmlcSpec.Mode.EMLC, 1, 1, 10, "");
+    long trusted = rows.stream().filter(r -> r.getBoolean(3) && r.getBoolean(4)).count();
+    RelabelException e = assertThrows(RelabelException.class, () -> Emlc.fit(table(2), COLS, DIM, CLASSES, few, 1));
+    assertEquals("relabel.emlc.mode=emlc: column trusted marks " + trusted + " trainable rows, more than"
+        + " relabel.emlc.maxTrusted=10 (they are broadcast to every partition); raise it or mark fewer rows trusted",
+        e.getMessage());
+  }
+
+  @Test
+  void noUntrustedLabeledRowIsAClearError() {
+    List<Row> onlyTrusted = new ArrayList<>();
+    for (Row r : rows) {
+      onlyTrusted.add(RowFactory.create(r.get(0), r.get(1), r.get(2), r.get(3), r.getBoolean(3) && r.getBoolean(4)));
+    }
+    Dataset<Row> t = spark.createDataFrame(onlyTrusted, schema);
+    RelabelException e = assertThrows(RelabelException.class,
+        () -> Emlc.fit(t, COLS, DIM, CLASSES, spec(EmlcSpec.Mode.EMLC, 1, 1), 1));
+    assertEquals("relabel.emlc.mode=emlc found no untrusted labeled rows to correct (column y)", e.getMessage());
   }
 
   static int argmax(List<Object> p) {
