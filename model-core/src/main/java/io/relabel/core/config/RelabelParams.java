@@ -268,13 +268,51 @@ public final class RelabelParams {
       "Vote weights: inverse-frequency (each class weighs 1 / its share of the labeled rows; for long tails) or"
           + " none.", "inverse-frequency", "none");
   public static final Param<String> DECIDE_POLICY = Param.oneOf("relabel.decide.policy",
-      "How the corrected label is chosen: model (the retrained model's label), hdl (HDL's label where it decided,"
-          + " else the model's), agree (a given label changes only when the model and HDL agree on the new class;"
-          + " unlabeled rows take HDL's label where it decided, else the model's).", "model", "hdl", "agree");
+      "How the corrected label is chosen (trusted and held-out rows never change): model (the run's final"
+          + " corrector: EMLC's soft label when EMLC runs, else the retrained model), consensus (the predicted hard"
+          + " label), cl (confident learning: flagged rows move to the class they were flagged for), hdl (HDL's label"
+          + " where it decided), emlc (EMLC's soft label), vote (a given label changes only when at least"
+          + " relabel.decide.minVotes of relabel.decide.voters name the same other class), agree (vote of the model"
+          + " and HDL, both needed). Single-method policies fall back to the model where the method names no label.",
+      "model", "consensus", "cl", "hdl", "emlc", "vote", "agree");
+  public static final Param<String> DECIDE_VOTERS = Param.text("relabel.decide.voters",
+      "The methods that vote under relabel.decide.policy=vote, comma-separated, from model, consensus, cl, hdl,"
+          + " emlc; auto: every method the run computes (hdl and emlc only when their stages run).",
+      "auto|(model|consensus|cl|hdl|emlc)(,(model|consensus|cl|hdl|emlc))*",
+      "auto or a comma-separated list of model, consensus, cl, hdl, emlc");
+  public static final Param<Integer> DECIDE_MIN_VOTES = Param.intRange("relabel.decide.minVotes",
+      "Votes for the same other class a given label needs to change under relabel.decide.policy=vote.", 1, 5);
+  public static final Param<Double> DECIDE_MIN_CONFIDENCE = Param.doubleRange("relabel.decide.minConfidence",
+      "A method's vote counts only when its confidence in the class it names is at least this.", 0.0, 1.0);
+
+  // ---- confident learning (methods.md section 5)
+  public static final Param<Boolean> CL_ENABLED = Param.bool("relabel.cl.enabled",
+      "Run confident learning on the predicted probabilities (out-of-fold by default): per-class thresholds, the"
+          + " confident joint, the noise-transition estimate and prune-by-noise-rate; adds cl_issue and cl_quality.");
+
+  // ---- label differential privacy (methods.md section 1)
+  public static final Param<String> PRIVACY_MECHANISM = Param.oneOf("relabel.privacy.mechanism",
+      "Privatise the given labels of the untrusted training rows before any stage reads them: off; rr (randomized"
+          + " response RR_epsilon); rr-prior (RR-with-prior, the prior read from relabel.privacy.priorCol); lp-2st"
+          + " (two stages: plain RR on a label-independent share of rows, then RR-with-prior on the rest with a"
+          + " model trained on the first stage as the prior). Each row is privatised once, at relabel.privacy.epsilon.",
+      "off", "rr", "rr-prior", "lp-2st");
+  public static final Param<Double> PRIVACY_EPSILON = Param.doubleRange("relabel.privacy.epsilon",
+      "Label-DP budget epsilon of the mechanism; each row's label is released once, so the run spends epsilon.",
+      0.01, 50.0);
+  public static final Param<Double> PRIVACY_STAGE1_SHARE = Param.doubleRange("relabel.privacy.stage1Share",
+      "For lp-2st: share of the privatised rows in stage 1 (plain RR), chosen by a seeded hash of the row id.",
+      0.05, 0.95);
+  public static final Param<String> PRIVACY_PRIOR_COL = Param.text("relabel.privacy.priorCol",
+      "For rr-prior: a column of class probabilities (array of numbers, one per class in class-list order, not"
+          + " derived from the row's label), e.g. a public model's output.", OPTIONAL_COLUMN, "empty or " + COLUMN_WORDS);
 
   // ---- evaluation
   public static final Param<Boolean> EVAL_CEILING = Param.bool("relabel.eval.ceiling",
       "When true labels exist, also train a model on them and report its test accuracy (the ceiling).");
+  public static final Param<Boolean> EVAL_COMPARE_RETRAIN = Param.bool("relabel.eval.compareRetrain",
+      "When held-out rows exist, also train the retraining recipe relabel.consensus.retrain did not choose (full or"
+          + " consensus) and report both test accuracies (evaluation only; the output uses the chosen one).");
 
   // ---- noise injection (evaluation data only)
   public static final Param<String> NOISE_TYPE = Param.oneOf("relabel.noise.type",
