@@ -295,7 +295,8 @@ public final class RelabelParams {
       "Privatise the given labels of the untrusted training rows before any stage reads them: off; rr (randomized"
           + " response RR_epsilon); rr-prior (RR-with-prior, the prior read from relabel.privacy.priorCol); lp-2st"
           + " (two stages: plain RR on a label-independent share of rows, then RR-with-prior on the rest with a"
-          + " model trained on the first stage as the prior). Each row is privatised once, at relabel.privacy.epsilon.",
+          + " model trained on the first stage as the prior). Each row is privatised once, at relabel.privacy.epsilon."
+          + " The draws derive from relabel.seed and the row id: keep the seed secret, or the draws can be replayed.",
       "off", "rr", "rr-prior", "lp-2st");
   public static final Param<Double> PRIVACY_EPSILON = Param.doubleRange("relabel.privacy.epsilon",
       "Label-DP budget epsilon of the mechanism; each row's label is released once, so the run spends epsilon.",
