@@ -5,6 +5,7 @@ import io.relabel.core.noise.KeyedRows;
 import io.relabel.core.noise.KeyedScan;
 import io.relabel.core.noise.Threshold;
 import io.relabel.core.util.RowSeeds;
+import java.math.BigInteger;
 import java.util.Arrays;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,7 +73,7 @@ public final class ConfidentLearning {
     long[][] c = rows.scan(new JointScan(t)).counts();
     double[][] calibrated = calibrate(c, n);
     double[][] q = joint(c, n);
-    long[][] prune = pruneCounts(q, n);
+    long[][] prune = pruneCounts(c, n);
     PruneRule rule = new PruneRule(prune, select(rows, n, prune, candidateLimit));
     boolean anyPruned = Arrays.stream(prune).flatMapToLong(Arrays::stream).anyMatch(k -> k > 0);
     long issues = anyPruned ? rows.scan(new IssueCount(rule))[0] : 0;
@@ -147,12 +148,8 @@ public final class ConfidentLearning {
    */
   public static double[][] joint(long[][] confidentJoint, long[] n) {
     int k = confidentJoint.length;
-    long[] rowSums = new long[k];
-    long covered = 0;
-    for (int i = 0; i < k; i++) {
-      rowSums[i] = Arrays.stream(confidentJoint[i]).sum();
-      covered += rowSums[i] > 0 ? n[i] : 0;
-    }
+    long[] rowSums = rowSums(confidentJoint);
+    long covered = covered(rowSums, n);
     double[][] q = new double[k][k];
     for (int i = 0; i < k; i++) {
       for (int j = 0; j < k && rowSums[i] > 0; j++) {
@@ -160,6 +157,19 @@ public final class ConfidentLearning {
       }
     }
     return q;
+  }
+
+  private static long[] rowSums(long[][] m) {
+    return Arrays.stream(m).mapToLong(row -> Arrays.stream(row).sum()).toArray();
+  }
+
+  /** n' = sum of n_i over the classes whose row of the confident joint is not all zeros. */
+  private static long covered(long[] rowSums, long[] n) {
+    long covered = 0;
+    for (int i = 0; i < n.length; i++) {
+      covered += rowSums[i] > 0 ? n[i] : 0;
+    }
+    return covered;
   }
 
   /**
@@ -191,17 +201,29 @@ public final class ConfidentLearning {
   }
 
   /**
-   * Rows to prune per (given class i, class j != i): round(n * Q[i][j]) with n = sum_i n_i, then capped so that each
-   * class keeps at least one row: sum_j prune[i][j] <= max(n_i - 1, 0). The cap takes one row at a time from the
-   * largest entry of the row (the lower j among equal ones), computed in closed form. The diagonal is 0.
+   * Rows to prune per (given class i, class j != i): round(n * Q[i][j]) with n = sum_i n_i (halves round up), then
+   * capped so that each class keeps at least one row: sum_j prune[i][j] <= max(n_i - 1, 0). The cap takes one row at
+   * a time from the largest entry of the row (the lower j among equal ones). The diagonal is 0.
+   *
+   * <p>n * Q[i][j] = n * C[i][j] * n_i / (sum_j C[i][j] * n') (see {@link #joint}) is rounded from these integers
+   * exactly, not from the double Q: it is often a half-integer (n_i = 3, C[i] = (1, 1, 0) gives 1.5), where a
+   * rounding error in Q would decide the count.
    */
-  public static long[][] pruneCounts(double[][] q, long[] n) {
-    int k = q.length;
+  public static long[][] pruneCounts(long[][] confidentJoint, long[] n) {
+    int k = confidentJoint.length;
     long total = Arrays.stream(n).sum();
+    long[] rowSums = rowSums(confidentJoint);
+    long covered = covered(rowSums, n);
     long[][] prune = new long[k][k];
     for (int i = 0; i < k; i++) {
-      for (int j = 0; j < k; j++) {
-        prune[i][j] = i == j ? 0 : Math.round(total * q[i][j]);
+      for (int j = 0; j < k && rowSums[i] > 0; j++) {
+        if (i != j) {
+          BigInteger num = BigInteger.valueOf(total).multiply(BigInteger.valueOf(confidentJoint[i][j]))
+              .multiply(BigInteger.valueOf(n[i]));
+          BigInteger den = BigInteger.valueOf(rowSums[i]).multiply(BigInteger.valueOf(covered));
+          // round half up: floor((2 num + den) / (2 den))
+          prune[i][j] = num.shiftLeft(1).add(den).divide(den.shiftLeft(1)).longValueExact();
+        }
       }
       capRow(prune[i], Math.max(n[i] - 1, 0));
     }

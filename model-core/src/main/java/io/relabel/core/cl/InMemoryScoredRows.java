@@ -1,50 +1,58 @@
 package io.relabel.core.cl;
 
+import io.relabel.core.noise.InMemoryRows;
 import io.relabel.core.noise.RowIds;
-import java.util.ArrayList;
-import java.util.List;
+import io.relabel.core.noise.RowScan;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
- * Scored rows held in a list, for unit tests and small local tables. Each pass is split into chunks whose partial
- * results are merged, so tests exercise {@link ScoredScan#merge} the way a partitioned table does.
+ * Scored rows held in memory, for unit tests and small local tables: an {@link InMemoryRows} of (id, given label)
+ * with the probabilities beside it, so each pass is split into chunks whose partial results are merged the way a
+ * partitioned table's are. Row ids must be unique.
  */
 public final class InMemoryScoredRows implements ScoredRows {
 
-  private final List<Object> ids = new ArrayList<>();
-  private final List<float[]> probs = new ArrayList<>();
-  private final List<Integer> given = new ArrayList<>();
-  private final int chunks;
+  private final InMemoryRows rows;
+  private final Map<Object, float[]> probs = new HashMap<>();
 
   /** @param chunks how many pieces each pass is split into (like partitions) */
   public InMemoryScoredRows(int chunks) {
-    if (chunks < 1) {
-      throw new IllegalArgumentException("chunks must be positive: " + chunks);
-    }
-    this.chunks = chunks;
+    rows = new InMemoryRows(chunks);
   }
 
   public InMemoryScoredRows add(Object id, float[] p, int label) {
-    ids.add(RowIds.normalize(id));
-    probs.add(p.clone());
-    given.add(label);
+    Object key = RowIds.normalize(id);
+    if (probs.putIfAbsent(key, p.clone()) != null) {
+      throw new IllegalArgumentException("row id " + key + " is there already");
+    }
+    rows.add(key, label);
     return this;
   }
 
   public int size() {
-    return ids.size();
+    return rows.size();
   }
 
   @Override
   public <A> A scan(ScoredScan<A> scan) {
-    A total = scan.zero();
-    int n = ids.size();
-    for (int c = 0; c < chunks; c++) {
-      A part = scan.zero();
-      for (int i = (int) ((long) n * c / chunks); i < (int) ((long) n * (c + 1) / chunks); i++) {
-        part = scan.add(part, ids.get(i), probs.get(i), given.get(i));
+    return rows.scan(new RowScan<A>() {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public A zero() {
+        return scan.zero();
       }
-      total = scan.merge(total, part);
-    }
-    return total;
+
+      @Override
+      public A add(A acc, Object id, int cls) {
+        return scan.add(acc, id, probs.get(id), cls);
+      }
+
+      @Override
+      public A merge(A a, A b) {
+        return scan.merge(a, b);
+      }
+    });
   }
 }

@@ -35,13 +35,13 @@ public final class PruneRule implements Serializable {
   public int issueClass(Object id, float[] p, int given) {
     int best = -1;
     float bestMargin = 0;
-    long tie = -1;
+    long tie = -1; // the id's tie bits, in [0, 2^32) once computed (only for a row some selection may flag)
     for (int j = 0; j < classes; j++) {
       int g = given * classes + j;
       if (j == given || !active[g]) {
         continue;
       }
-      if (tie == -1) {
+      if (tie < 0) {
         tie = ConfidentLearning.tieBits(id);
       }
       float m = ConfidentLearning.margin(p, given, j);

@@ -170,13 +170,29 @@ class ConfidentLearningTest {
 
   @Test
   void capTakesFromTheLargestEntriesFirst() {
-    // n = (4, 3, 3), n = 10. Q row 0 gives round(10 * 0.5) = 5 and round(10 * 0.2) = 2; the cap n0 - 1 = 3 takes 4:
-    // 5 -> 4 -> 3 -> 2 from the largest, then (2, 2) are equal and the lower class gives one: (1, 2).
-    long[][] prune = ConfidentLearning.pruneCounts(new double[][] {{0.2, 0.5, 0.2}, {0, 1, 0}, {0, 0, 1}},
-        new long[] {4, 3, 3});
+    // n = (4, 2, 2), n = 8, every class has a confident row (n' = 8). C row 0 = (0, 3, 1) calibrates to itself
+    // (sum 4 = n0): round(8 * 3 / 8) = 3 and round(8 * 1 / 8) = 1, 4 rows > n0 - 1 = 3: the larger gives one, (2, 1).
+    long[][] prune = ConfidentLearning.pruneCounts(new long[][] {{0, 3, 1}, {0, 2, 0}, {0, 0, 2}},
+        new long[] {4, 2, 2});
+    assertArrayEquals(new long[][] {{0, 2, 1}, {0, 0, 0}, {0, 0, 0}}, prune);
+    // C row 0 = (0, 2, 2): (2, 2) is 4 > 3, equal entries: the lower class gives one, (1, 2).
+    prune = ConfidentLearning.pruneCounts(new long[][] {{0, 2, 2}, {0, 2, 0}, {0, 0, 2}}, new long[] {4, 2, 2});
     assertArrayEquals(new long[][] {{0, 1, 2}, {0, 0, 0}, {0, 0, 0}}, prune);
+    // n = (2, 2, 2), C row 0 = (1, 1, 1): C~ = (2/3, 2/3, 2/3), round(6 * (2/3) / 6) = 1 twice, 2 > n0 - 1 = 1:
+    // rounding up alone breaks the cap; the lower class gives its row, (0, 1).
+    prune = ConfidentLearning.pruneCounts(new long[][] {{1, 1, 1}, {0, 2, 0}, {0, 0, 2}}, new long[] {2, 2, 2});
+    assertArrayEquals(new long[][] {{0, 0, 1}, {0, 0, 0}, {0, 0, 0}}, prune);
+    // Exact halves round up: n = (3, 1), C row 0 = (1, 1) gives n * Q[0][1] = 4 * 1 * 3 / (2 * 4) = 1.5 -> 2,
+    // within the cap n0 - 1 = 2.
+    prune = ConfidentLearning.pruneCounts(new long[][] {{1, 1}, {0, 1}}, new long[] {3, 1});
+    assertArrayEquals(new long[][] {{0, 2}, {0, 0}}, prune);
+    // Larger entries, through the cap alone: (5, 2) with cap 3 loses 4: 5 -> 4 -> 3 -> 2 from the largest, then
+    // (2, 2) are equal and the lower index gives one: (1, 2).
+    long[] row = {0, 5, 2};
+    ConfidentLearning.capRow(row, 3);
+    assertArrayEquals(new long[] {0, 1, 2}, row);
     // Equal entries: (3, 3) with cap 5 gives one from the lower class: (2, 3).
-    long[] row = {0, 3, 3};
+    row = new long[] {0, 3, 3};
     ConfidentLearning.capRow(row, 5);
     assertArrayEquals(new long[] {0, 2, 3}, row);
     // A class of one row keeps it: nothing is pruned.

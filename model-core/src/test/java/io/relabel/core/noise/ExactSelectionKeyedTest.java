@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 /** Selection by caller-supplied keys ({@link ExactSelection#select(String, KeyedRows, long[], long[], int)}). */
 class ExactSelectionKeyedTest {
 
-  /** Offers held in a list, scanned in chunks that are merged like partitions. */
+  /** Offers held in a list, scanned in chunks that are merged like partitions (by {@link InMemoryRows}). */
   private static final class Offers implements KeyedRows {
     final List<KeyedRow> offers = new ArrayList<>();
     final int chunks;
@@ -23,17 +23,29 @@ class ExactSelectionKeyedTest {
 
     @Override
     public <A> A scan(KeyedScan<A> scan) {
-      A total = scan.zero();
-      int n = offers.size();
-      for (int c = 0; c < chunks; c++) {
-        A part = scan.zero();
-        for (int i = n * c / chunks; i < n * (c + 1) / chunks; i++) {
-          KeyedRow r = offers.get(i);
-          part = scan.add(part, r.group(), r.key(), r.id());
-        }
-        total = scan.merge(total, part);
+      InMemoryRows positions = new InMemoryRows(chunks);
+      for (long i = 0; i < offers.size(); i++) {
+        positions.add(i, 0);
       }
-      return total;
+      return positions.scan(new RowScan<A>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public A zero() {
+          return scan.zero();
+        }
+
+        @Override
+        public A add(A acc, Object position, int unused) {
+          KeyedRow r = offers.get((int) (long) (Long) position);
+          return scan.add(acc, r.group(), r.key(), r.id());
+        }
+
+        @Override
+        public A merge(A a, A b) {
+          return scan.merge(a, b);
+        }
+      });
     }
   }
 
