@@ -9,8 +9,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Picks exactly k rows per group: the k with the smallest (hash key, id), where the key is a pure function of
- * (seed, stage, row id). The choice therefore depends on the rows alone, never on how they are partitioned or ordered.
+ * Picks exactly k rows per group: the k with the smallest (key, id). For noise injection and splits the key is a
+ * pure function of (seed, stage, row id); callers with a ranking of their own (confident learning ranks by margin)
+ * supply the keys through {@link KeyedRows}. Either way the choice depends on the rows alone, never on how they are
+ * partitioned or ordered.
  *
  * <p>Why not a per-row coin flip: a Bernoulli(rate) draw gives the requested error rate only on average, and
  * evaluation of label cleaning needs the real rate to be exactly the stated one. Why not a sort: sorting a wide table
@@ -19,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * counts per group, merged across partitions), the driver walks the cumulative counts to the bucket holding the k-th
  * row, and once that bucket is small (at most {@code candidateLimit} rows) its (key, id) pairs are gathered and
  * sorted. Hash keys are uniform, so a table of n rows needs about log_4096(n / limit) + 1 passes, each reading only
- * the id and label columns; the outcome is one {@link Threshold} per group.
+ * the id and label columns; clustered caller keys need more passes (at most 64 / 12 refinements), never more memory.
+ * The outcome is one {@link Threshold} per group.
  */
 public final class ExactSelection {
 
@@ -41,16 +44,37 @@ public final class ExactSelection {
   }
 
   /**
-   * Selects exactly {@code ks[g]} of the {@code sizes[g]} rows of each group g.
+   * Selects exactly {@code ks[g]} of the {@code sizes[g]} rows of each group g, ranked by their hash key
+   * {@link #key(long, String, Object)} in {@code stage}.
    *
    * @param sizes          rows per group, as counted by an earlier pass over the same rows
    * @param ks             rows to select per group, each in [0, sizes[g]]
    * @param candidateLimit largest bucket gathered to the driver (at least 1)
-   * @return one threshold per group
+   * @return one threshold per group, applied to {@code key(seed, stage, id)}
    * @throws IllegalStateException when the rows differ between passes (a non-deterministic input)
    */
   public static Threshold[] select(EligibleRows rows, Grouping grouping, long seed, String stage, long[] sizes,
       long[] ks, int candidateLimit) {
+    return select(stage, new HashKeyedRows(rows, grouping, seed, stage), sizes, ks, candidateLimit);
+  }
+
+  /** {@link #select(String, KeyedRows, long[], long[], int)} under the name "keyed rows". */
+  public static Threshold[] select(KeyedRows rows, long[] sizes, long[] ks, int candidateLimit) {
+    return select("keyed rows", rows, sizes, ks, candidateLimit);
+  }
+
+  /**
+   * Selects exactly {@code ks[g]} of the {@code sizes[g]} rows offered to each group g: those whose (key, id) is at
+   * most the k-th smallest, keys compared as unsigned 64-bit numbers, ids by {@link RowIds#compare}.
+   *
+   * @param name           what is selected, for log lines and messages
+   * @param sizes          rows offered per group, as counted by an earlier pass over the same rows
+   * @param ks             rows to select per group, each in [0, sizes[g]]
+   * @param candidateLimit largest bucket gathered to the driver (at least 1)
+   * @return one threshold per group, applied to the key the row was offered with
+   * @throws IllegalStateException when the rows differ between passes (a non-deterministic input)
+   */
+  public static Threshold[] select(String name, KeyedRows rows, long[] sizes, long[] ks, int candidateLimit) {
     int groups = sizes.length;
     if (ks.length != groups) {
       throw new IllegalArgumentException("sizes and ks differ in length: " + groups + " vs " + ks.length);
@@ -93,7 +117,7 @@ public final class ExactSelection {
       }
       if (anyTrue(gather)) {
         Probe probe = new Probe(prefix.clone(), prefixBits.clone(), new int[groups], gather);
-        List<KeyedRow> found = rows.scan(new CandidateScan(grouping, seed, stage, probe));
+        List<KeyedRow> found = rows.scan(new CandidateScan(probe));
         passes++;
         List<List<KeyedRow>> byGroup = new ArrayList<>();
         for (int g = 0; g < groups; g++) {
@@ -105,7 +129,7 @@ public final class ExactSelection {
         for (int g = 0; g < groups; g++) {
           if (gather[g]) {
             List<KeyedRow> c = byGroup.get(g);
-            checkSame(stage, g, bucketSize[g], c.size());
+            checkSame(name, g, bucketSize[g], c.size());
             c.sort(null);
             KeyedRow kth = c.get((int) rank[g] - 1);
             out[g] = Threshold.upTo(kth.key(), kth.id());
@@ -122,14 +146,14 @@ public final class ExactSelection {
           }
         }
         Probe probe = new Probe(prefix.clone(), prefixBits.clone(), steps, refine);
-        long[][] hist = rows.scan(new HistogramScan(grouping, seed, stage, probe));
+        long[][] hist = rows.scan(new HistogramScan(probe));
         passes++;
         for (int g = 0; g < groups; g++) {
           if (!refine[g]) {
             continue;
           }
           long[] h = hist[g];
-          checkSame(stage, g, bucketSize[g], Arrays.stream(h).sum());
+          checkSame(name, g, bucketSize[g], Arrays.stream(h).sum());
           long before = 0;
           int b = 0;
           while (before + h[b] < rank[g]) {
@@ -143,14 +167,14 @@ public final class ExactSelection {
         }
       }
     }
-    LOG.debug("exact selection '{}': {} groups, {} passes, thresholds {}", stage, groups, passes,
+    LOG.debug("exact selection '{}': {} groups, {} passes, thresholds {}", name, groups, passes,
         Arrays.toString(out));
     return out;
   }
 
-  private static void checkSame(String stage, int group, long expected, long found) {
+  private static void checkSame(String name, int group, long expected, long found) {
     if (expected != found) {
-      throw new IllegalStateException("exact selection '" + stage + "', group " + group + ": a pass found " + found
+      throw new IllegalStateException("exact selection '" + name + "', group " + group + ": a pass found " + found
           + " rows where the previous one counted " + expected + "; the input must give the same rows on every"
           + " read (write or cache a non-deterministic input first)");
     }
@@ -200,18 +224,64 @@ public final class ExactSelection {
     }
   }
 
-  /** Counts the rows of each active bucket by the next key bits. */
-  static final class HistogramScan implements RowScan<long[][]> {
-    private static final long serialVersionUID = 1L;
+  /** Hash-keyed rows: each row of its group, keyed by {@link #key(long, String, Object)}. */
+  private static final class HashKeyedRows implements KeyedRows {
+    private final EligibleRows rows;
     private final Grouping grouping;
     private final long seed;
     private final String stage;
-    private final Probe probe;
 
-    HistogramScan(Grouping grouping, long seed, String stage, Probe probe) {
+    HashKeyedRows(EligibleRows rows, Grouping grouping, long seed, String stage) {
+      this.rows = rows;
       this.grouping = grouping;
       this.seed = seed;
       this.stage = stage;
+    }
+
+    @Override
+    public <A> A scan(KeyedScan<A> scan) {
+      return rows.scan(new HashKeyedScan<>(scan, grouping, seed, stage));
+    }
+  }
+
+  /** Offers each row to its group with its hash key. */
+  private static final class HashKeyedScan<A> implements RowScan<A> {
+    private static final long serialVersionUID = 1L;
+    private final KeyedScan<A> inner;
+    private final Grouping grouping;
+    private final long seed;
+    private final String stage;
+
+    HashKeyedScan(KeyedScan<A> inner, Grouping grouping, long seed, String stage) {
+      this.inner = inner;
+      this.grouping = grouping;
+      this.seed = seed;
+      this.stage = stage;
+    }
+
+    @Override
+    public A zero() {
+      return inner.zero();
+    }
+
+    @Override
+    public A add(A acc, Object id, int cls) {
+      int g = grouping.group(id, cls);
+      return g < 0 ? acc : inner.add(acc, g, key(seed, stage, id), id);
+    }
+
+    @Override
+    public A merge(A a, A b) {
+      return inner.merge(a, b);
+    }
+  }
+
+  /** Counts the rows of each active bucket by the next key bits. */
+  static final class HistogramScan implements KeyedScan<long[][]> {
+    private static final long serialVersionUID = 1L;
+    private final Probe probe;
+
+    HistogramScan(Probe probe) {
       this.probe = probe;
     }
 
@@ -227,13 +297,9 @@ public final class ExactSelection {
     }
 
     @Override
-    public long[][] add(long[][] acc, Object id, int cls) {
-      int g = grouping.group(id, cls);
-      if (g >= 0) {
-        long key = key(seed, stage, id);
-        if (probe.inBucket(g, key)) {
-          acc[g][probe.subBucket(g, key)]++;
-        }
+    public long[][] add(long[][] acc, int group, long key, Object id) {
+      if (probe.inBucket(group, key)) {
+        acc[group][probe.subBucket(group, key)]++;
       }
       return acc;
     }
@@ -252,17 +318,11 @@ public final class ExactSelection {
   }
 
   /** Gathers the (key, id) pairs of each active bucket. */
-  static final class CandidateScan implements RowScan<List<KeyedRow>> {
+  static final class CandidateScan implements KeyedScan<List<KeyedRow>> {
     private static final long serialVersionUID = 1L;
-    private final Grouping grouping;
-    private final long seed;
-    private final String stage;
     private final Probe probe;
 
-    CandidateScan(Grouping grouping, long seed, String stage, Probe probe) {
-      this.grouping = grouping;
-      this.seed = seed;
-      this.stage = stage;
+    CandidateScan(Probe probe) {
       this.probe = probe;
     }
 
@@ -272,13 +332,9 @@ public final class ExactSelection {
     }
 
     @Override
-    public List<KeyedRow> add(List<KeyedRow> acc, Object id, int cls) {
-      int g = grouping.group(id, cls);
-      if (g >= 0) {
-        long key = key(seed, stage, id);
-        if (probe.inBucket(g, key)) {
-          acc.add(new KeyedRow(g, key, id));
-        }
+    public List<KeyedRow> add(List<KeyedRow> acc, int group, long key, Object id) {
+      if (probe.inBucket(group, key)) {
+        acc.add(new KeyedRow(group, key, id));
       }
       return acc;
     }
