@@ -296,8 +296,14 @@ public final class RelabelParams {
           + " response RR_epsilon); rr-prior (RR-with-prior, the prior read from relabel.privacy.priorCol); lp-2st"
           + " (two stages: plain RR on a label-independent share of rows, then RR-with-prior on the rest with a"
           + " model trained on the first stage as the prior). Each row is privatised once, at relabel.privacy.epsilon."
-          + " The draws derive from relabel.seed and the row id: keep the seed secret, or the draws can be replayed.",
+          + " The draws derive from relabel.privacy.seed and the row id: keep that seed secret, or the draws can be"
+          + " replayed and the labels recovered.",
       "off", "rr", "rr-prior", "lp-2st");
+  public static final Param<Long> PRIVACY_SEED = Param.longRange("relabel.privacy.seed",
+      "Secret seed of the privatising draws, never written to the manifest (it shows as redacted). 0: use"
+          + " relabel.seed, which the manifest records, so the release is reproducible but NOT private; for a real"
+          + " release set a secret value, e.g. --set relabel.privacy.seed=$(od -An -N7 -tu8 /dev/urandom).",
+      0, Long.MAX_VALUE);
   public static final Param<Double> PRIVACY_EPSILON = Param.doubleRange("relabel.privacy.epsilon",
       "Label-DP budget epsilon of the mechanism; each row's label is released once, so the run spends epsilon.",
       0.01, 50.0);

@@ -36,6 +36,11 @@ public record ConsensusRetraining(Predict predict, int folds, Retrain retrain) i
     return new ConsensusRetraining(p, s.get(RelabelParams.CONSENSUS_FOLDS), r);
   }
 
+  /** The same prediction with the other retraining recipe (for comparing the two on one run). */
+  public ConsensusRetraining other() {
+    return new ConsensusRetraining(predict, folds, retrain == Retrain.CONSENSUS ? Retrain.FULL : Retrain.CONSENSUS);
+  }
+
   /** The fold of a row, a pure function of (seed, id): the same on any cluster layout. */
   public int foldOf(long seed, Object id) {
     return RowSeeds.uniformInt(seed, "consensus.folds", id, 0, folds);

@@ -30,8 +30,10 @@ import picocli.CommandLine.Option;
     description = {"Without a subcommand: runs the demo at 20%%, 40%% and 60%% symmetric noise and 40%% pair noise",
         "(T-shirt<->shirt, pullover<->coat) and writes bench results as JSON and markdown under --out.",
         "Subcommands: hdl (HDL against flat kNN and thresholded pseudo-labels), scale (the hierarchy on 1M rows",
-        "against flat k-means), embed (encoder throughput), emlc (the EMLC teacher against its alternatives)."},
-    subcommands = {BenchHdlCommand.class, BenchScaleCommand.class, EmbedBenchCommand.class, BenchEmlcCommand.class})
+        "against flat k-means), embed (encoder throughput), emlc (the EMLC teacher against its alternatives),",
+        "privacy (retraining on label-DP labels), detect (each detector and the combined decision)."},
+    subcommands = {BenchHdlCommand.class, BenchScaleCommand.class, EmbedBenchCommand.class, BenchEmlcCommand.class,
+        BenchPrivacyCommand.class, BenchDetectCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;

@@ -61,6 +61,9 @@ public final class RunManifest {
   private Instant endedAt;
   private final String sparkMaster;
   private final int defaultParallelism;
+  /** Settings whose value the manifest never shows (set ones read "redacted"; 0, the unset default, shows). */
+  static final java.util.Set<String> SECRET = java.util.Set.of("relabel.privacy.seed");
+
   private final Map<String, String> settings;
   private String inputPath;
   private final Map<String, Long> inputCounts = new LinkedHashMap<>();
@@ -246,7 +249,8 @@ public final class RunManifest {
     spark.put("master", sparkMaster);
     spark.put("defaultParallelism", defaultParallelism);
     ObjectNode s = root.putObject("settings");
-    settings.forEach(s::put);
+    // a secret seed would let anyone holding the output replay the privatising draws
+    settings.forEach((k, v) -> s.put(k, SECRET.contains(k) && !v.equals("0") ? "redacted" : v));
     ObjectNode input = root.putObject("input");
     input.put("path", inputPath);
     inputCounts.forEach(input::put);

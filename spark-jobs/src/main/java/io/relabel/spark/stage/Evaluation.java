@@ -9,16 +9,26 @@ import static io.relabel.spark.stage.RelabelJob.RETRAIN;
 import static io.relabel.spark.stage.RelabelJob.TRUSTED;
 import static io.relabel.spark.stage.RelabelJob.TRUTH;
 import static io.relabel.spark.stage.RelabelJob.Y;
+import static org.apache.spark.sql.functions.coalesce;
 import static org.apache.spark.sql.functions.col;
 import static org.apache.spark.sql.functions.lit;
 import static org.apache.spark.sql.functions.not;
 import static org.apache.spark.sql.functions.sum;
 import static org.apache.spark.sql.functions.when;
 
+import io.relabel.core.consensus.ConsensusRetraining;
 import io.relabel.core.metrics.LabelCounts;
 import io.relabel.spark.hdl.Hdl;
 import io.relabel.spark.io.RunManifest;
+import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.mllib.evaluation.BinaryClassificationMetrics;
+import org.apache.spark.sql.types.DataTypes;
+import scala.Tuple2;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -94,6 +104,25 @@ final class Evaluation {
   }
 
   /**
+   * Test accuracy of both retraining recipes of methods.md section 1, the chosen one (the final model) and the other
+   * one (trained for this comparison only), under their own names.
+   */
+  static void evaluateRetrainComparison(Dataset<Row> scored, ConsensusRetraining.Retrain chosen,
+      RunManifest manifest) {
+    Column test = col(HOLDOUT).and(col(TRUTH).isNotNull());
+    Row a = scored.agg(count(test), count(test.and(RelabelJob.argmax(col(P_FINAL)).equalTo(col(TRUTH)))),
+        count(test.and(RelabelJob.argmax(col(RelabelJob.P_ALT)).equalTo(col(TRUTH))))).first();
+    if (a.getLong(0) == 0) {
+      return;
+    }
+    double finalAccuracy = (double) a.getLong(1) / a.getLong(0);
+    double otherAccuracy = (double) a.getLong(2) / a.getLong(0);
+    boolean consensusChosen = chosen == ConsensusRetraining.Retrain.CONSENSUS;
+    manifest.putMetric("eval.test.consensusRetrainAccuracy", consensusChosen ? finalAccuracy : otherAccuracy);
+    manifest.putMetric("eval.test.fullRetrainAccuracy", consensusChosen ? otherAccuracy : finalAccuracy);
+  }
+
+  /**
    * HDL's own labels against the truth: on labeled training rows (how often HDL's label is right, and its changes'
    * precision and recall), on unlabeled training rows (pseudo-label accuracy and coverage) and on held-out rows.
    */
@@ -148,6 +177,62 @@ final class Evaluation {
     }
     if (a.getLong(5) > 0) {
       manifest.putMetric("eval.test.emlcStudentAccuracy", (double) a.getLong(6) / a.getLong(5));
+    }
+  }
+
+  /**
+   * Each method as a detector of wrong labels, and the combined decision, on the labeled untrusted training rows
+   * whose true label is known: how many rows it flags (names another class than the given label), the precision and
+   * recall of those flags against the truly wrong rows, and the AUROC of its suspicion score
+   * ({@link Decision#suspicion}); the decision's flag is a changed label and its score the summed confidence of the
+   * voters that disagree with the given label. AUROC is exact (MLlib's BinaryClassificationMetrics without binning:
+   * a distributed sort of the scores, ties counted once).
+   */
+  static void evaluateDetectors(Dataset<Row> scored, Decision.Setup setup, RunManifest manifest) {
+    Column rows = not(col(HOLDOUT)).and(not(col(TRUSTED))).and(col(Y).isNotNull()).and(col(TRUTH).isNotNull());
+    Column wrong = col(Y).notEqual(col(TRUTH));
+    Dataset<Row> t = scored.filter(rows);
+    Map<String, Column> flags = new LinkedHashMap<>();
+    Map<String, Column> scores = new LinkedHashMap<>();
+    for (Decision.Method m : setup.available()) {
+      flags.put(m.key(), Decision.flags(m));
+      scores.put(m.key(), Decision.suspicion(m));
+    }
+    flags.put("decision", col(Decision.CORRECTED_INDEX).notEqual(col(Y)));
+    scores.put("decision", col(Decision.DISSENT));
+    List<Column> sums = new ArrayList<>();
+    sums.add(count(lit(true)));
+    sums.add(count(wrong));
+    for (Column f : flags.values()) {
+      sums.add(count(f));
+      sums.add(count(f.and(wrong)));
+    }
+    Row a = t.agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0])).first();
+    long n = a.getLong(0);
+    long positives = a.getLong(1);
+    if (n == 0) {
+      return;
+    }
+    manifest.putMetric("eval.detect.rows", n);
+    manifest.putMetric("eval.detect.wrongRows", positives);
+    int i = 2;
+    for (String name : flags.keySet()) {
+      long flagged = a.getLong(i++);
+      long hits = a.getLong(i++);
+      String prefix = "eval.detect." + name + ".";
+      manifest.putMetric(prefix + "flagged", flagged);
+      manifest.putMetric(prefix + "precision", flagged == 0 ? 0.0 : (double) hits / flagged);
+      manifest.putMetric(prefix + "recall", positives == 0 ? 0.0 : (double) hits / positives);
+      if (positives > 0 && positives < n) {
+        JavaRDD<Tuple2<Object, Object>> pairs = t
+            .select(coalesce(scores.get(name).cast(DataTypes.DoubleType), lit(0.0)),
+                when(wrong, 1.0).otherwise(0.0))
+            .javaRDD()
+            .map(r -> new Tuple2<>(r.getDouble(0), r.getDouble(1)));
+        BinaryClassificationMetrics metrics = new BinaryClassificationMetrics(pairs.rdd());
+        manifest.putMetric(prefix + "auroc", metrics.areaUnderROC());
+        metrics.unpersist();
+      }
     }
   }
 

@@ -15,10 +15,12 @@ import io.relabel.core.hdl.HdlSpec;
 import io.relabel.core.model.MlpModel;
 import io.relabel.core.model.MlpSpec;
 import io.relabel.core.model.Predictions;
+import io.relabel.core.privacy.PrivacySpec;
 import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.cli.RelabelException;
 import io.relabel.spark.embed.Embedding;
 import io.relabel.spark.embed.EncoderFactory;
+import io.relabel.spark.cl.ConfidentLearningStage;
 import io.relabel.spark.emlc.Emlc;
 import io.relabel.spark.hdl.Hdl;
 import io.relabel.spark.io.InputContract;
@@ -27,12 +29,14 @@ import io.relabel.spark.io.InputValidator;
 import io.relabel.spark.io.RunManifest;
 import io.relabel.spark.io.TableWriter;
 import io.relabel.spark.io.ValidatedInput;
+import io.relabel.spark.privacy.LabelPrivacy;
 import io.relabel.spark.train.MlpTrainer;
 import io.relabel.spark.train.Scoring;
 import io.relabel.spark.train.Scoring.Chooser;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -78,13 +82,23 @@ public final class RelabelJob {
   static final String P_CEIL = "_rl_p_ceil";
   static final String P_EMLC = "_rl_p_emlc";
   static final String RETRAIN = "_rl_retrain";
+  static final String P_ALT = "_rl_p_alt";
+  static final String CL_CLASS = ConfidentLearningStage.CLASS;
   static final String VOTE = "_rl_vote";
+  static final String RETRAIN_ALT = "_rl_retrain_alt";
+  static final String PRIVATE_ELIGIBLE = "_rl_private";
+  static final String CL_ELIGIBLE = "_rl_cl_rows";
+  /** With label DP: the privatised given label, in the input label's type. */
+  static final String GIVEN = "_rl_given";
 
   /** Columns the HDL stage adds to the output when it runs. */
   public static final List<String> HDL_COLUMNS = List.of("hdl_label", "hdl_confidence", "hdl_level", "cluster_path");
 
   /** The column the EMLC stage adds to the output when it runs. */
   public static final List<String> EMLC_COLUMNS = List.of(Emlc.SOFT_LABEL);
+
+  /** Columns confident learning adds to the output when it runs. */
+  public static final List<String> CL_COLUMNS = List.of(ConfidentLearningStage.ISSUE, ConfidentLearningStage.QUALITY);
 
   /** What a run produced: its id, the committed output path and the manifest (metrics included). */
   public record Result(String runId, String outputPath, RunManifest manifest) {}
@@ -100,17 +114,19 @@ public final class RelabelJob {
   public Result run(String inputPath, String outputPath, boolean overwrite, String command) {
     long seed = settings.get(RelabelParams.SEED);
     int workers = settings.get(RelabelParams.TRAIN_WORKERS);
-    if (!settings.get(RelabelParams.DECIDE_POLICY).equals("model") && !HdlSpec.from(settings).enabled()) {
-      throw new RelabelException("relabel.decide.policy=" + settings.get(RelabelParams.DECIDE_POLICY)
-          + " needs the HDL stage; set relabel.hdl.mode to fill or noise, or relabel.decide.policy to model");
-    }
+    boolean withCl = settings.get(RelabelParams.CL_ENABLED);
+    Decision.Setup decide = Decision.Setup.from(settings, withCl, HdlSpec.from(settings).enabled(),
+        EmlcSpec.from(settings).enabled());
+    PrivacySpec privacy = PrivacySpec.from(settings);
     RunManifest manifest = RunManifest.start(command, spark, settings);
     String runId = manifest.runId();
     TableWriter.checkWritable(spark, outputPath, overwrite);
     Dataset<Row> table = InputReader.read(spark, inputPath);
     InputContract declared = InputContract.from(settings);
     List<String> columns = List.of(table.columns());
-    boolean hasTruth = !declared.trueLabelCol().isEmpty() && columns.contains(declared.trueLabelCol());
+    // privatised labels are scored against the labels as given, which then act as the truth
+    boolean hasTruth = !declared.trueLabelCol().isEmpty() && columns.contains(declared.trueLabelCol())
+        || privacy.enabled();
     boolean hasSplit = !declared.splitCol().isEmpty() && columns.contains(declared.splitCol());
     boolean withCeiling = hasTruth && settings.get(RelabelParams.EVAL_CEILING);
     boolean withHdl = HdlSpec.from(settings).enabled();
@@ -121,14 +137,20 @@ public final class RelabelJob {
           + " trains its teacher on trusted rows, but the input has no column " + declared.trustedCol()
           + " (relabel.input.trustedCol); mark a few hundred verified rows or set relabel.emlc.mode=off");
     }
-    Stages stages = new Stages(spark, manifest,
-        6 + (withHdl ? 1 : 0) + (withEmlc ? 1 : 0) + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
+    if (privacy.mechanism() == PrivacySpec.Mechanism.RR_PRIOR && !columns.contains(privacy.priorCol())) {
+      throw new RelabelException("relabel.privacy.mechanism=rr-prior reads its prior from column '"
+          + privacy.priorCol() + "' (relabel.privacy.priorCol), which the input does not have");
+    }
+    Stages stages = new Stages(spark, manifest, 6 + (privacy.enabled() ? 1 : 0) + (withHdl ? 1 : 0) + (withCl ? 1 : 0)
+        + (withEmlc ? 1 : 0) + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
 
     // 1. validate: every bad-input case stops here, before any work or write
     ValidatedInput in = stages.run("validate", 0, () -> {
       List<String> written = new ArrayList<>(OUTPUT_COLUMNS);
       written.addAll(HDL_COLUMNS);
       written.addAll(EMLC_COLUMNS);
+      written.addAll(CL_COLUMNS);
+      written.add(Decision.REASONS);
       for (String c : written) {
         if (List.of(table.columns()).contains(c)) {
           throw new RelabelException("input column " + c + " is one relabel writes (output of an earlier run?);"
@@ -155,19 +177,61 @@ public final class RelabelJob {
         .persist(StorageLevel.MEMORY_AND_DISK());
     // The encoder relabel.embed.encoder selects (or the embeddings relabel.embed.reuse stored), run per partition;
     // the result is persisted by the stage, which also records its throughput in the manifest.
+    // the row id travels along: privacy draws and confident learning's tie-breaks are functions of it
+    List<String> carried = new ArrayList<>(List.of(KEY, Y, TRUTH, TRUSTED, HOLDOUT, TRAINABLE, FOLD, UNIFORM,
+        contract.idCol()));
+    if (privacy.mechanism() == PrivacySpec.Mechanism.RR_PRIOR) {
+      carried.add(privacy.priorCol());
+    }
     Embedding.StageColumns embedColumns = new Embedding.StageColumns(
-        new EncoderFactory.FitColumns(Y, TRAINABLE, TRUSTED, UNIFORM),
-        List.of(KEY, Y, TRUTH, TRUSTED, HOLDOUT, TRAINABLE, FOLD, UNIFORM), X,
+        new EncoderFactory.FitColumns(Y, TRAINABLE, TRUSTED, UNIFORM), carried, X,
         t -> t.repartition(workers, col(KEY)).sortWithinPartitions(KEY));
-    Dataset<Row> narrow = canonical.select(col(KEY), col(Y), col(TRUTH), col(TRUSTED), col(HOLDOUT), col(TRAINABLE),
-        col(FOLD), col(UNIFORM), col(contract.idCol()), col(contract.featuresCol()));
+    List<Column> narrowColumns = new ArrayList<>(List.of(col(KEY), col(Y), col(TRUTH), col(TRUSTED), col(HOLDOUT),
+        col(TRAINABLE), col(FOLD), col(UNIFORM), col(contract.idCol()), col(contract.featuresCol())));
+    if (privacy.mechanism() == PrivacySpec.Mechanism.RR_PRIOR) {
+      narrowColumns.add(col(privacy.priorCol()));
+    }
+    Dataset<Row> narrow = canonical.select(narrowColumns.toArray(new Column[0]));
     Embedding.Result embedded = stages.run("embed", in.rows(), () -> {
       Embedding.Result r = Embedding.apply(narrow, in, embedColumns, settings, seed, manifest);
       Stages.rowsOut(in.rows());
       return r;
     });
-    Dataset<Row> embeddedRows = embedded.table();
     int dim = embedded.dim();
+    MlpSpec mlp = MlpSpec.from(settings);
+    int averaging = settings.get(RelabelParams.TRAIN_AVERAGING);
+    MlpTrainer trainer = new MlpTrainer(mlp, workers, averaging);
+
+    // 2a. label DP: the untrusted training labels are privatised once, before any stage reads them (methods.md
+    // section 1); every later stage, consensus included, sees only the privatised labels and the models' outputs,
+    // so it spends no further budget. The labels as given become the truth the run is scored against.
+    final Dataset<Row> embeddedRows;
+    if (privacy.enabled()) {
+      Dataset<Row> before = embedded.table();
+      long secret = settings.get(RelabelParams.PRIVACY_SEED);
+      long privacySeed = secret != 0 ? secret : seed;
+      if (secret == 0) {
+        LOG.warn("relabel.privacy.seed is 0: the draws derive from relabel.seed, which the manifest records, so this"
+            + " release is reproducible but not private; set a secret relabel.privacy.seed for a real release");
+      }
+      Column eligible = col(TRAINABLE).and(not(col(TRUSTED)));
+      LabelPrivacy.Columns pc = new LabelPrivacy.Columns(contract.idCol(), X, Y, PRIVATE_ELIGIBLE,
+          privacy.mechanism() == PrivacySpec.Mechanism.RR_PRIOR ? privacy.priorCol() : null);
+      embeddedRows = stages.run("privatize", in.rows(), () -> {
+        Dataset<Row> t = before.withColumn(TRUTH, in.trueLabelPresent() ? col(TRUTH)
+                : when(col(TRUTH).isNull().and(eligible), col(Y)).otherwise(col(TRUTH)))
+            .withColumn(PRIVATE_ELIGIBLE, eligible);
+        LabelPrivacy.Result r = LabelPrivacy.apply(t, pc, nClasses, dim, privacy, trainer, privacySeed);
+        Dataset<Row> out = r.table().drop(PRIVATE_ELIGIBLE, LabelPrivacy.STAGE).persist(StorageLevel.MEMORY_AND_DISK());
+        Stages.rowsOut(out.count());
+        r.release();
+        r.metrics().forEach(manifest::putMetric);
+        return out;
+      });
+      before.unpersist(false);
+    } else {
+      embeddedRows = embedded.table();
+    }
     long trainable = embeddedRows.filter(col(TRAINABLE)).count();
     if (trainable == 0) {
       throw new RelabelException("no labeled rows outside the held-out split to train on (column "
@@ -196,12 +260,10 @@ public final class RelabelJob {
       work = embeddedRows;
     }
 
-    MlpSpec mlp = MlpSpec.from(settings);
-    int averaging = settings.get(RelabelParams.TRAIN_AVERAGING);
-    MlpTrainer trainer = new MlpTrainer(mlp, workers, averaging);
     MlpTrainer retrainer = new MlpTrainer(mlp.withEpochs(settings.get(RelabelParams.CONSENSUS_RETRAIN_EPOCHS)),
         workers, averaging);
     ConsensusRetraining consensus = ConsensusRetraining.from(settings);
+    boolean compareRetrain = settings.get(RelabelParams.EVAL_COMPARE_RETRAIN) && hasSplit;
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
 
     // 3. predicted hard labels: K fold models (out-of-fold) and the baseline on all given labels
@@ -226,20 +288,53 @@ public final class RelabelJob {
       Dataset<Row> p = Scoring.score(work, X, oof, chooser, TRAINABLE, P_OOF);
       p = Scoring.score(p, X, base, Chooser.always(0), HOLDOUT, P_BASE);
       p = p.withColumn(RETRAIN, retrainLabel(consensus).apply(col(Y), argmax(col(P_OOF)), col(TRUSTED)));
+      if (compareRetrain) {
+        p = p.withColumn(RETRAIN_ALT, retrainLabel(consensus.other()).apply(col(Y), argmax(col(P_OOF)), col(TRUSTED)));
+      }
       Dataset<Row> cached = p.persist(StorageLevel.MEMORY_AND_DISK());
       Stages.rowsOut(cached.count());
       return cached;
     });
     work.unpersist(false);
 
+    // 3b. confident learning on the same probabilities (methods.md section 5): the standard detector, beside ours
+    final Dataset<Row> detected;
+    if (withCl) {
+      if (consensus.predict() == ConsensusRetraining.Predict.IN_SAMPLE) {
+        LOG.warn("confident learning reads in-sample probabilities (relabel.consensus.predict=in-sample); a model"
+            + " that memorised a wrong label vouches for it, so expect fewer issues than out-of-fold");
+      }
+      ConfidentLearningStage.Columns cc = new ConfidentLearningStage.Columns(contract.idCol(), P_OOF, Y, CL_ELIGIBLE);
+      detected = stages.run("confident-learning", trainable, () -> {
+        ConfidentLearningStage.Result r = ConfidentLearningStage.apply(
+            predicted.withColumn(CL_ELIGIBLE, col(TRAINABLE).and(not(col(TRUSTED)))), cc, nClasses);
+        Dataset<Row> t = r.table().drop(CL_ELIGIBLE).persist(StorageLevel.MEMORY_AND_DISK());
+        Stages.rowsOut(t.count());
+        r.metrics().forEach(manifest::putMetric);
+        return t;
+      });
+      predicted.unpersist(false);
+    } else {
+      detected = predicted;
+    }
+
     // 4. retrain on the consensus set (or on all rows with predicted labels)
-    Dataset<Row> retrainRows = predicted.filter(col(TRAINABLE).and(col(RETRAIN).geq(0)));
+    Dataset<Row> retrainRows = detected.filter(col(TRAINABLE).and(col(RETRAIN).geq(0)));
     long retrainCount = retrainRows.count();
-    MlpModel finalModel = stages.run("retrain", retrainCount, () -> {
+    MlpModel[] retrained = stages.run("retrain", retrainCount, () -> {
       MlpModel m = retrainer.fit(retrainRows, X, RETRAIN, dim, nClasses, RowSeeds.mix(seed ^ 0x5eedL), "retrained");
+      MlpModel alt = null;
+      if (compareRetrain) {
+        // the recipe not chosen, with the same seed, for the comparison only (eval.test.*RetrainAccuracy)
+        alt = retrainer.fit(detected.filter(col(TRAINABLE).and(col(RETRAIN_ALT).geq(0))), X, RETRAIN_ALT, dim,
+            nClasses, RowSeeds.mix(seed ^ 0x5eedL), consensus.other().retrain().name().toLowerCase(Locale.ROOT)
+                + " retraining (comparison)");
+      }
       Stages.rowsOut(retrainCount);
-      return m;
+      return new MlpModel[] {m, alt};
     });
+    MlpModel finalModel = retrained[0];
+    MlpModel altModel = retrained[1];
     manifest.putMetric("consensus.retrainRows", retrainCount);
     manifest.putMetric("consensus.trainableRows", trainable);
     manifest.putMetric("consensus.share", (double) retrainCount / trainable);
@@ -250,15 +345,15 @@ public final class RelabelJob {
     if (withEmlc) {
       Emlc.Columns ec = new Emlc.Columns(KEY, X, Y, TRUSTED, TRAINABLE);
       beforeCeiling = stages.run("emlc", trainable, () -> {
-        Emlc.Trained t = Emlc.fit(predicted, ec, dim, nClasses, emlc, seed);
+        Emlc.Trained t = Emlc.fit(detected, ec, dim, nClasses, emlc, seed);
         t.metrics().forEach((k, v) -> manifest.putMetric("emlc." + k, v));
-        Dataset<Row> s = Emlc.score(predicted, ec, t, Emlc.SOFT_LABEL, P_EMLC).persist(StorageLevel.MEMORY_AND_DISK());
+        Dataset<Row> s = Emlc.score(detected, ec, t, Emlc.SOFT_LABEL, P_EMLC).persist(StorageLevel.MEMORY_AND_DISK());
         Stages.rowsOut(s.count());
         return s;
       });
-      predicted.unpersist(false);
+      detected.unpersist(false);
     } else {
-      beforeCeiling = predicted;
+      beforeCeiling = detected;
     }
 
     // 5. the ceiling: the same recipe on the true labels (evaluation only)
@@ -282,8 +377,10 @@ public final class RelabelJob {
       if (ceilingModel != null) {
         s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {ceilingModel}), Chooser.always(0), HOLDOUT, P_CEIL);
       }
-      s = Decision.apply(s, labelType(in.table(), contract.labelCol()), classNames,
-          Decision.Policy.of(settings.get(RelabelParams.DECIDE_POLICY)), withHdl, withEmlc ? Emlc.SOFT_LABEL : P_FINAL);
+      if (altModel != null) {
+        s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {altModel}), Chooser.always(0), HOLDOUT, P_ALT);
+      }
+      s = Decision.apply(s, labelType(in.table(), contract.labelCol()), classNames, decide);
       Dataset<Row> cached = s.persist(StorageLevel.MEMORY_AND_DISK());
       Stages.rowsOut(cached.count());
       return cached;
@@ -294,6 +391,10 @@ public final class RelabelJob {
     if (hasTruth || hasSplit) {
       stages.run("evaluate", in.rows(), () -> {
         Evaluation.evaluate(scored, ceilingModel != null, manifest);
+        if (altModel != null) {
+          Evaluation.evaluateRetrainComparison(scored, consensus.retrain(), manifest);
+        }
+        Evaluation.evaluateDetectors(scored, decide, manifest);
         if (withEmlc) {
           Evaluation.evaluateEmlc(scored, manifest);
         }
@@ -310,12 +411,24 @@ public final class RelabelJob {
     for (String c : in.table().columns()) {
       out.add(col(c));
     }
-    out.add(col(contract.labelCol()).as("label_given"));
+    // with label DP the label a run was given is the privatised one (the input's own column is left as it was)
+    Column given = privacy.enabled() ? col(GIVEN) : col(contract.labelCol());
+    out.add(given.as("label_given"));
     out.add(col("label_corrected"));
     out.add(col("label_confidence"));
-    out.add(not(col("label_corrected").eqNullSafe(col(contract.labelCol()))).as("label_changed"));
+    out.add(not(col("label_corrected").eqNullSafe(given)).as("label_changed"));
     out.add(lit(runId).as("relabel_run_id"));
-    List<String> fromScored = new ArrayList<>(List.of(KEY, "label_corrected", "label_confidence"));
+    out.add(col(Decision.REASONS));
+    List<String> fromScored = new ArrayList<>(List.of(KEY, "label_corrected", "label_confidence", Decision.REASONS));
+    if (privacy.enabled()) {
+      fromScored.add(GIVEN);
+    }
+    if (withCl) {
+      fromScored.addAll(CL_COLUMNS);
+      for (String c : CL_COLUMNS) {
+        out.add(col(c));
+      }
+    }
     if (withHdl) {
       fromScored.addAll(HDL_COLUMNS);
       for (String c : HDL_COLUMNS) {

@@ -100,10 +100,10 @@ class RelabelJobTest {
     assertEquals(2400, o.count());
     for (String c : List.of("id", "features", "label", "label_true", "trusted", "split", "note", "label_given",
         "label_corrected", "label_confidence", "label_changed", "relabel_run_id", "hdl_label", "hdl_confidence",
-        "hdl_level", "cluster_path")) {
+        "hdl_level", "cluster_path", "cl_issue", "cl_quality", "relabel_reasons")) {
       assertTrue(List.of(o.columns()).contains(c), "missing output column " + c);
     }
-    assertEquals(16, o.columns().length, "internal columns must not leak: " + String.join(",", o.columns()));
+    assertEquals(19, o.columns().length, "internal columns must not leak: " + String.join(",", o.columns()));
     // HDL (noise mode by default) labels every row, each with the path of its leaf
     assertEquals(0, o.filter(col("hdl_label").isNull().or(functions.size(col("cluster_path")).lt(1))).count());
     assertEquals(0, o.filter(col("trusted").or(col("split").equalTo("test")).and(col("label_changed"))).count());
@@ -125,7 +125,8 @@ class RelabelJobTest {
     double perCore = ((Number) m.getMetric("embed.rowsPerSecondPerCore")).doubleValue();
     double seconds = ((Number) m.getMetric("embed.encodeSeconds")).doubleValue();
     assertEquals(2400 / (seconds * 2), perCore, 1e-6 * perCore);
-    List<String> stages = List.of("validate", "embed", "hdl", "cross-fit", "retrain", "ceiling", "correct", "evaluate");
+    List<String> stages = List.of("validate", "embed", "hdl", "cross-fit", "confident-learning", "retrain", "ceiling",
+        "correct", "evaluate");
     assertEquals(stages, m.stages().stream().map(RunManifest.StageRecord::name).toList());
     assertEquals(2400L, m.outputRows());
     List<String> all = new ArrayList<>(stages);
@@ -184,10 +185,91 @@ class RelabelJobTest {
   }
 
   @Test
+  void everyChangedRowSaysWhichMethodsVotedForItAndEachDetectorIsScored() throws Exception {
+    String out = dir.resolve("vote").toString();
+    RelabelJob.Result r = run(out, Map.of("relabel.decide.policy", "vote", "relabel.decide.minVotes", "3"));
+    Dataset<Row> o = SparkTestSession.get().read().parquet(out);
+    Dataset<Row> changed = o.filter(col("label_changed").and(col("label").isNotNull()));
+    long n = changed.count();
+    assertTrue(n > 100, "changed " + n);
+    // at least 3 of the 4 voters (model, consensus, cl, hdl) named the new label, and the audit lists them
+    for (Row row : changed.select("label_corrected", "relabel_reasons").collectAsList()) {
+      int corrected = row.getInt(0);
+      long forIt = row.<Row>getList(1).stream().filter(x -> x.<Integer>getAs("label") == corrected).count();
+      assertTrue(forIt >= 3, "row changed to " + corrected + " with reasons " + row.getList(1));
+    }
+    // an unchanged labeled row's audit never names its own label
+    assertEquals(0, o.filter(col("label").isNotNull().and(functions.exists(col("relabel_reasons"),
+        x -> x.getField("label").equalTo(col("label"))))).count());
+    // confident learning flags only untrusted training rows, and scores each of them
+    assertEquals(0, o.filter(col("cl_issue").and(col("trusted").or(col("split").equalTo("test")))).count());
+    assertEquals(0, o.filter(col("split").equalTo("train").and(not(col("trusted")))
+        .and(col("cl_quality").isNull().or(col("cl_issue").isNull()))).count());
+    RunManifest m = r.manifest();
+    for (String d : List.of("model", "consensus", "cl", "hdl", "decision")) {
+      double auroc = ((Number) m.getMetric("eval.detect." + d + ".auroc")).doubleValue();
+      double precision = ((Number) m.getMetric("eval.detect." + d + ".precision")).doubleValue();
+      assertTrue(auroc > 0.7 && auroc <= 1, d + " AUROC " + auroc);
+      assertTrue(precision > 0.5, d + " precision " + precision);
+    }
+    assertEquals(n, ((Number) m.getMetric("eval.detect.decision.flagged")).longValue());
+    assertTrue(((Number) m.getMetric("cl.issues")).longValue() > 100);
+    assertTrue(m.getMetric("cl.noiseMatrix") instanceof List<?> rows && rows.size() == 4);
+  }
+
+  @Test
+  void aVoteThatCanNeverPassIsRefused() {
+    RelabelException e = assertThrows(RelabelException.class, () -> run(dir.resolve("five").toString(),
+        Map.of("relabel.decide.policy", "vote", "relabel.decide.voters", "model,cl", "relabel.decide.minVotes", "3")));
+    assertEquals("relabel.decide.minVotes=3 can never be reached by 2 voter(s) [model, cl]; lower it or add voters"
+        + " (relabel.decide.voters)", e.getMessage());
+    e = assertThrows(RelabelException.class, () -> run(dir.resolve("no-cl").toString(),
+        Map.of("relabel.decide.policy", "cl", "relabel.cl.enabled", "false")));
+    assertEquals("relabel.decide.policy=cl needs the cl stage; set relabel.cl.enabled=true, or relabel.decide.policy"
+        + " to model", e.getMessage());
+  }
+
+  @Test
+  void privatisedLabelsAreTheLabelsGivenAndTheEpsilonIsRecorded() throws Exception {
+    String out = dir.resolve("dp").toString();
+    RelabelJob.Result r = run(out, Map.of("relabel.privacy.mechanism", "rr", "relabel.privacy.epsilon", "1.5",
+        "relabel.eval.compareRetrain", "true", "relabel.hdl.mode", "off", "relabel.privacy.seed", "987654321"));
+    // the secret seed never reaches the manifest written beside the output
+    String written = Files.readString(Path.of(out, RunManifest.FILE_NAME));
+    assertTrue(written.contains("\"relabel.privacy.seed\" : \"redacted\""), written);
+    assertFalse(written.contains("987654321"));
+    Dataset<Row> o = SparkTestSession.get().read().parquet(out);
+    Dataset<Row> privatised = o.filter(col("split").equalTo("train").and(not(col("trusted"))));
+    long rows = privatised.count();
+    long moved = privatised.filter(col("label_given").notEqual(col("label"))).count();
+    // RR over 4 classes at epsilon 1.5 keeps a label with probability e^1.5 / (e^1.5 + 3) = 0.599
+    double keep = Math.exp(1.5) / (Math.exp(1.5) + 3);
+    assertEquals(1 - keep, (double) moved / rows, 4 * Math.sqrt(keep * (1 - keep) / rows));
+    // trusted and held-out rows are not privatised; the input's own label column is left as it was
+    assertEquals(0, o.filter(col("trusted").or(col("split").equalTo("test"))
+        .and(col("label_given").notEqual(col("label")))).count());
+    assertEquals(0, o.filter(col("label_changed").notEqual(not(col("label_corrected").eqNullSafe(col("label_given")))))
+        .count());
+    RunManifest m = r.manifest();
+    assertEquals("rr", m.getMetric("privacy.mechanism"));
+    assertEquals(1.5, ((Number) m.getMetric("privacy.epsilon")).doubleValue());
+    assertEquals(rows, ((Number) m.getMetric("privacy.rows")).longValue());
+    assertEquals(List.of("validate", "embed", "privatize", "cross-fit", "confident-learning", "retrain", "ceiling",
+        "correct", "evaluate", "write"), m.stages().stream().map(RunManifest.StageRecord::name).toList());
+    // scored against the labels as given: the privatised labels' accuracy is RR's keep rate, and retraining helps
+    assertEquals(keep * 0.7 + (1 - keep) * 0.3 / 3, ((Number) m.getMetric("eval.train.givenAccuracy")).doubleValue(),
+        0.05);
+    double consensus = ((Number) m.getMetric("eval.test.consensusRetrainAccuracy")).doubleValue();
+    double full = ((Number) m.getMetric("eval.test.fullRetrainAccuracy")).doubleValue();
+    assertEquals(consensus, ((Number) m.getMetric("eval.test.retrainedAccuracy")).doubleValue());
+    assertTrue(consensus > 0.8 && full > 0.8, "consensus " + consensus + ", full " + full);
+  }
+
+  @Test
   void aPolicyThatNeedsHdlIsRefusedWhenHdlIsOff() {
     RelabelException e = assertThrows(RelabelException.class,
         () -> run(dir.resolve("no-hdl").toString(), Map.of("relabel.decide.policy", "hdl", "relabel.hdl.mode", "off")));
-    assertEquals("relabel.decide.policy=hdl needs the HDL stage; set relabel.hdl.mode to fill or noise, or"
+    assertEquals("relabel.decide.policy=hdl needs the hdl stage; set relabel.hdl.mode to fill or noise, or"
         + " relabel.decide.policy to model", e.getMessage());
   }
 
@@ -218,7 +300,8 @@ class RelabelJobTest {
     }
     assertTrue(checked > 1500, "checked " + checked);
     RunManifest m = r.manifest();
-    assertEquals(List.of("validate", "embed", "cross-fit", "retrain", "emlc", "ceiling", "correct", "evaluate", "write"),
+    assertEquals(List.of("validate", "embed", "cross-fit", "confident-learning", "retrain", "emlc", "ceiling", "correct",
+        "evaluate", "write"),
         m.stages().stream().map(RunManifest.StageRecord::name).toList());
     assertEquals(4, ((Number) m.getMetric("emlc.epochs")).intValue());
     double given = ((Number) m.getMetric("eval.train.givenAccuracy")).doubleValue();
