@@ -71,9 +71,6 @@ final class Decision {
   /** The audit column: per row, the methods that named another class than the given label. */
   static final String REASONS = "relabel_reasons";
 
-  /** Evaluation only: summed confidence of the voters that disagree with the given label (the decision's score). */
-  static final String DISSENT = "_rl_dissent";
-
   /** A method that can vote, in the order the reasons list them. */
   enum Method {
     MODEL, CONSENSUS, CL, HDL, EMLC;
@@ -267,22 +264,17 @@ final class Decision {
     }
     // the audit: every method that names a class other than the given one, in Method order
     List<Column> all = new ArrayList<>();
-    Column dissent = lit(0.0);
     for (Method m : setup.available()) {
       Opinion o = opinion(m);
       Column against = o.label().isNotNull().and(not(o.label().eqNullSafe(col(Y))));
       all.add(struct(lit(m.key()).as("method"), when(against, o.label()).as("idx"),
           o.confidence().as("confidence")));
-      if (setup.voters().contains(m)) {
-        dissent = dissent.plus(when(against, coalesce(o.confidence(), lit(0.0))).otherwise(0.0));
-      }
     }
     String type = labelType.sql();
     return t.withColumn("_rl_reasons_all", array(all.toArray(Column[]::new)))
         .withColumn(REASONS, expr("transform(filter(_rl_reasons_all, r -> r.idx IS NOT NULL), r -> named_struct("
             + "'method', r.method, 'label', CAST(element_at(_rl_names, r.idx + 1) AS " + type + "), 'confidence',"
             + " r.confidence))"))
-        .withColumn(DISSENT, dissent)
         .drop("_rl_reasons_all", "_rl_names");
   }
 

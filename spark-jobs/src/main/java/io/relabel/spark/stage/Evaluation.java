@@ -184,8 +184,8 @@ final class Evaluation {
    * Each method as a detector of wrong labels, and the combined decision, on the labeled untrusted training rows
    * whose true label is known: how many rows it flags (names another class than the given label), the precision and
    * recall of those flags against the truly wrong rows, and the AUROC of its suspicion score
-   * ({@link Decision#suspicion}); the decision's flag is a changed label and its score the summed confidence of the
-   * voters that disagree with the given label. AUROC is exact (MLlib's BinaryClassificationMetrics without binning:
+   * ({@link Decision#suspicion}); the decision's flag is a changed label and its score the mean suspicion of the
+   * voters ({@code relabel.decide.voters}). AUROC is exact (MLlib's BinaryClassificationMetrics without binning:
    * a distributed sort of the scores, ties counted once).
    */
   static void evaluateDetectors(Dataset<Row> scored, Decision.Setup setup, RunManifest manifest) {
@@ -199,7 +199,12 @@ final class Evaluation {
       scores.put(m.key(), Decision.suspicion(m));
     }
     flags.put("decision", col(Decision.CORRECTED_INDEX).notEqual(col(Y)));
-    scores.put("decision", col(Decision.DISSENT));
+    // the voters' suspicions averaged: the ranking a reviewer of the combined result would sort by
+    Column combined = lit(0.0);
+    for (Decision.Method m : setup.voters()) {
+      combined = combined.plus(coalesce(Decision.suspicion(m), lit(0.0)));
+    }
+    scores.put("decision", combined.divide(setup.voters().size()));
     List<Column> sums = new ArrayList<>();
     sums.add(count(lit(true)));
     sums.add(count(wrong));

@@ -53,9 +53,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One relabel run: read and validate the input, embed, cross-fit the base classifier, form the consensus set,
- * retrain, predict the corrected label of every row, evaluate against true labels when the table has them, and
- * commit the output table with its manifest atomically. Every step is a named, timed stage over partitions; only
+ * One relabel run: read and validate the input, embed, privatise the labels (label DP, when asked), label by the
+ * hierarchy (HDL), cross-fit the base classifier, run confident learning on its out-of-fold probabilities, form the
+ * consensus set and retrain, correct with the EMLC teacher (when asked), decide every row's label from all the
+ * methods' votes, evaluate against true labels when the table has them, and commit the output table with its
+ * manifest atomically. Every step is a named, timed stage over partitions; only
  * models, class lists and counts reach the driver.
  */
 public final class RelabelJob {
