@@ -268,12 +268,12 @@ public final class RelabelParams {
       "Vote weights: inverse-frequency (each class weighs 1 / its share of the labeled rows; for long tails) or"
           + " none.", "inverse-frequency", "none");
   public static final Param<String> DECIDE_POLICY = Param.oneOf("relabel.decide.policy",
-      "How the corrected label is chosen (trusted and held-out rows never change): model (the run's final"
-          + " corrector: EMLC's soft label when EMLC runs, else the retrained model), consensus (the predicted hard"
-          + " label), cl (confident learning: flagged rows move to the class they were flagged for), hdl (HDL's label"
-          + " where it decided), emlc (EMLC's soft label), vote (a given label changes only when at least"
-          + " relabel.decide.minVotes of relabel.decide.voters name the same other class), agree (vote of the model"
-          + " and HDL, both needed). Single-method policies fall back to the model where the method names no label.",
+      "How the corrected label is chosen (trusted and held-out rows never change): vote (a given label changes only"
+          + " when at least relabel.decide.minVotes of relabel.decide.voters name the same other class), model (the"
+          + " run's final corrector: EMLC's soft label when EMLC runs, else the retrained model), consensus (the"
+          + " predicted hard label), cl (confident learning: flagged rows move to the class they were flagged for),"
+          + " hdl (HDL's label where it decided), emlc (EMLC's soft label), agree (the model and HDL, both needed)."
+          + " Single-method policies fall back to the model where the method names no label.",
       "model", "consensus", "cl", "hdl", "emlc", "vote", "agree");
   public static final Param<String> DECIDE_VOTERS = Param.text("relabel.decide.voters",
       "The methods that vote under relabel.decide.policy=vote, comma-separated, from model, consensus, cl, hdl,"
@@ -281,7 +281,8 @@ public final class RelabelParams {
       "auto|(model|consensus|cl|hdl|emlc)(,(model|consensus|cl|hdl|emlc))*",
       "auto or a comma-separated list of model, consensus, cl, hdl, emlc");
   public static final Param<Integer> DECIDE_MIN_VOTES = Param.intRange("relabel.decide.minVotes",
-      "Votes for the same other class a given label needs to change under relabel.decide.policy=vote.", 1, 5);
+      "Votes for the same other class a given label needs to change under relabel.decide.policy=vote; with"
+          + " relabel.decide.voters=auto it is capped at the number of methods the run computes.", 1, 5);
   public static final Param<Double> DECIDE_MIN_CONFIDENCE = Param.doubleRange("relabel.decide.minConfidence",
       "A method's vote counts only when its confidence in the class it names is at least this.", 0.0, 1.0);
 

@@ -77,7 +77,8 @@ public final class BenchEmlcCommand implements Callable<Integer> {
       ObjectNode byMode = run.putObject("modes");
       for (int i = 0; i < modes.size(); i++) {
         // the ceiling is the same in every run of a case: it is trained once
-        Settings ms = s.with(Map.of("relabel.emlc.mode", modes.get(i),
+        // the teacher's soft labels decide (policy model), so the corrected-label column is the teacher's own
+        Settings ms = s.with(Map.of("relabel.emlc.mode", modes.get(i), "relabel.decide.policy", "model",
             "relabel.eval.ceiling", String.valueOf(i == 0)));
         BenchOutput.resetPeaks();
         long t0 = System.nanoTime();

@@ -195,8 +195,11 @@ public final class RunManifest {
     return defaultParallelism;
   }
 
+  /** The effective settings as written anywhere (this manifest, an embedding store's sidecar): secrets redacted. */
   public Map<String, String> settings() {
-    return settings;
+    Map<String, String> shown = new TreeMap<>(settings);
+    shown.replaceAll((k, v) -> SECRET.contains(k) && !v.equals("0") ? "redacted" : v);
+    return Collections.unmodifiableMap(shown);
   }
 
   public synchronized String inputPath() {
@@ -250,7 +253,7 @@ public final class RunManifest {
     spark.put("defaultParallelism", defaultParallelism);
     ObjectNode s = root.putObject("settings");
     // a secret seed would let anyone holding the output replay the privatising draws
-    settings.forEach((k, v) -> s.put(k, SECRET.contains(k) && !v.equals("0") ? "redacted" : v));
+    settings().forEach(s::put);
     ObjectNode input = root.putObject("input");
     input.put("path", inputPath);
     inputCounts.forEach(input::put);

@@ -39,6 +39,8 @@ import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One decision from every detector. Each method the run computed names a class for a row, with a confidence, or
@@ -56,7 +58,8 @@ import org.apache.spark.sql.types.StructType;
  *   <li>emlc: the argmax of EMLC's soft label and its mass.</li>
  * </ul>
  * Trusted rows and held-out rows never change (their confidence is the model's probability of their label). The
- * policies: {@code model} (the run's final corrector: EMLC's soft label when EMLC runs, else the retrained model);
+ * policies: {@code vote}, the default (below); {@code model} (the run's final corrector: EMLC's soft label when EMLC
+ * runs, else the retrained model);
  * a single method ({@code consensus}, {@code cl}, {@code hdl}, {@code emlc}) where it names a class, else the
  * model's (cl: else the given label, since abstaining is agreement); {@code vote} ({@link Vote}: a given label
  * changes only when {@code relabel.decide.minVotes} of {@code relabel.decide.voters} name the same other class);
@@ -64,6 +67,8 @@ import org.apache.spark.sql.types.StructType;
  * the class list and cast back to the input label's type.
  */
 final class Decision {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Decision.class);
 
   /** Index of the corrected class, kept for evaluation and dropped before the write. */
   static final String CORRECTED_INDEX = "_rl_corrected";
@@ -141,6 +146,12 @@ final class Decision {
         }
       }
       int minVotes = s.get(RelabelParams.DECIDE_MIN_VOTES);
+      if (v.equals("auto") && minVotes > voters.size()) {
+        // fewer stages ran than the rule was written for: all of the methods there are must agree
+        LOG.info("relabel.decide.minVotes={} capped at the {} methods this run computes {}", minVotes, voters.size(),
+            keys(voters));
+        minVotes = voters.size();
+      }
       if (policy == Policy.VOTE && minVotes > voters.size()) {
         throw new RelabelException("relabel.decide.minVotes=" + minVotes + " can never be reached by "
             + voters.size() + " voter(s) " + keys(voters) + "; lower it or add voters (relabel.decide.voters)");

@@ -91,7 +91,8 @@ class DecisionTest {
 
   @Test
   void eachPolicyPicksWhatItsMethodSaysAndNeverMovesTrustedOrHeldOutRows() {
-    assertEquals(java.util.Arrays.asList("b", "b", "c", "c", "b"), corrected(decide(Map.of())));
+    assertEquals(java.util.Arrays.asList("b", "b", "c", "c", "b"),
+        corrected(decide(Map.of("relabel.decide.policy", "model"))));
     assertEquals(java.util.Arrays.asList("b", "a", "c", "c", "b"),
         corrected(decide(Map.of("relabel.decide.policy", "consensus"))));
     // cl abstains on row 1 (the label stays) and on the unlabeled row 3 (the model's class)
@@ -101,7 +102,7 @@ class DecisionTest {
         corrected(decide(Map.of("relabel.decide.policy", "hdl"))));
     // vote, 2 of {model, consensus, cl, hdl}: row 1 has one vote for b and one for c, so it keeps a; the
     // unlabeled row 3 takes the plurality, b (HDL's 0.75 against the model's 0.625 for c)
-    List<Row> vote = decide(Map.of("relabel.decide.policy", "vote"));
+    List<Row> vote = decide(Map.of("relabel.decide.policy", "vote", "relabel.decide.minVotes", "2"));
     assertEquals(java.util.Arrays.asList("b", "a", "c", "b", "b"), corrected(vote));
     assertEquals((0.75 + 0.625 + 0.625 + 0.875) / 4, vote.get(0).getDouble(1));
     assertEquals(0.375, vote.get(1).getDouble(1), "a kept label's confidence is the model's probability of it");
@@ -112,6 +113,9 @@ class DecisionTest {
         .getString(0));
     assertEquals("a", decide(Map.of("relabel.decide.policy", "vote", "relabel.decide.minVotes", "3",
         "relabel.decide.minConfidence", "0.7")).get(0).getString(0));
+    // with voters=auto, a threshold above the methods there are is capped: all four must agree
+    assertEquals(java.util.Arrays.asList("b", "a", "c", "b", "b"),
+        corrected(decide(Map.of("relabel.decide.policy", "vote", "relabel.decide.minVotes", "5"))));
     // only the named voters count
     assertEquals("c", decide(Map.of("relabel.decide.policy", "vote", "relabel.decide.voters", "hdl",
         "relabel.decide.minVotes", "1")).get(1).getString(0));

@@ -274,6 +274,7 @@ class RelabelJobTest {
   }
 
   static final Map<String, String> EMLC = Map.ofEntries(Map.entry("relabel.emlc.mode", "emlc"),
+      Map.entry("relabel.decide.policy", "model"),
       Map.entry("relabel.hdl.mode", "off"), Map.entry("relabel.emlc.epochs", "4"),
       Map.entry("relabel.emlc.studentHidden", "32"), Map.entry("relabel.emlc.teacherWidth", "32"),
       Map.entry("relabel.emlc.labelEmbedding", "16"), Map.entry("relabel.emlc.gateHidden", "16"),
