@@ -213,11 +213,12 @@ final class Evaluation {
       sums.add(count(f.and(wrong)));
     }
     Row a = t.agg(sums.get(0), sums.subList(1, sums.size()).toArray(new Column[0])).first();
-    long n = a.getLong(0);
-    long positives = a.getLong(1);
-    if (n == 0) {
+    // no labeled untrusted row with a known true label (e.g. only held-out rows carry the truth): nothing to score
+    if (a.isNullAt(0) || a.getLong(0) == 0) {
       return;
     }
+    long n = a.getLong(0);
+    long positives = a.getLong(1);
     manifest.putMetric("eval.detect.rows", n);
     manifest.putMetric("eval.detect.wrongRows", positives);
     int i = 2;

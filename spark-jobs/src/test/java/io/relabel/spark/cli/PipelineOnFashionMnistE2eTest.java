@@ -52,9 +52,11 @@ class PipelineOnFashionMnistE2eTest {
     assertEquals(8000L, ((Number) m.getMetric("eval.train.rows")).longValue());
     assertEquals(0.6, metric(m, "eval.train.givenAccuracy"), 1e-12, "inject-noise states the real error rate");
     double corrected = metric(m, "eval.train.correctedAccuracy");
-    assertTrue(corrected > 0.80, "corrected-label accuracy " + corrected);
-    assertTrue(metric(m, "eval.train.changeRecall") > 0.85, "recall " + metric(m, "eval.train.changeRecall"));
-    assertTrue(metric(m, "eval.train.changePrecision") > 0.75,
+    // the default decision, a 3-vote, trades recall for precision (measured on this slice: 0.8488 corrected,
+    // recall 0.805, precision 0.882)
+    assertTrue(corrected > 0.82, "corrected-label accuracy " + corrected);
+    assertTrue(metric(m, "eval.train.changeRecall") > 0.75, "recall " + metric(m, "eval.train.changeRecall"));
+    assertTrue(metric(m, "eval.train.changePrecision") > 0.85,
         "precision " + metric(m, "eval.train.changePrecision"));
     assertTrue(metric(m, "eval.test.retrainedAccuracy") > 0.78,
         "retrained test accuracy " + metric(m, "eval.test.retrainedAccuracy"));
