@@ -41,16 +41,16 @@ public final class Report {
     }
     JsonNode stages = m.path("stages");
     if (stages.isArray() && stages.size() > 0) {
-      sb.append(String.format(Locale.ROOT, "%n%-14s %9s %12s %12s%n", "stage", "seconds", "rows in", "rows/s"));
+      sb.append(String.format(Locale.ROOT, "%n%-18s %9s %12s %12s%n", "stage", "seconds", "rows in", "rows/s"));
       double total = 0;
       for (JsonNode s : stages) {
         double sec = s.path("seconds").asDouble();
         long rows = s.path("rowsIn").asLong();
         total += sec;
-        sb.append(String.format(Locale.ROOT, "%-14s %9.1f %12d %12s%n", s.path("name").asText(), sec, rows,
+        sb.append(String.format(Locale.ROOT, "%-18s %9.1f %12d %12s%n", s.path("name").asText(), sec, rows,
             sec > 0 && rows > 0 ? String.format(Locale.ROOT, "%.0f", rows / sec) : "-"));
       }
-      sb.append(String.format(Locale.ROOT, "%-14s %9.1f%n", "total", total));
+      sb.append(String.format(Locale.ROOT, "%-18s %9.1f%n", "total", total));
     }
     return sb.toString();
   }
