@@ -56,6 +56,11 @@ public final class BenchOutput {
     return v instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "-";
   }
 
+  /** A manifest figure read from JSON, to 4 decimals; "-" when it is missing or not a number. */
+  public static String f4(com.fasterxml.jackson.databind.JsonNode v) {
+    return f4(v.isNumber() ? (Object) v.asDouble() : null);
+  }
+
   public static void resetPeaks() {
     for (MemoryPoolMXBean p : ManagementFactory.getMemoryPoolMXBeans()) {
       p.resetPeakUsage();

@@ -1,5 +1,7 @@
 package io.relabel.spark.cli;
 
+import static io.relabel.spark.bench.BenchOutput.f4;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -78,7 +80,7 @@ public final class BenchDetectCommand implements Callable<Integer> {
       JsonNode m = manifest.path("metrics");
       JsonNode d = m.path("eval").path("detect");
       md.append(String.format(Locale.ROOT, "## %s noise (real error rate %s; %s of %s scored rows wrong; policy %s;"
-              + " run took %.0f s)%n%n", c, f(m.path("eval").path("train").path("noiseRate")),
+              + " run took %.0f s)%n%n", c, f4(m.path("eval").path("train").path("noiseRate")),
           d.path("wrongRows").asText("-"), d.path("rows").asText("-"),
           s.get(RelabelParams.DECIDE_POLICY), seconds));
       md.append("| detector | rows flagged | precision | recall | AUROC |\n|---|---|---|---|---|\n");
@@ -88,14 +90,14 @@ public final class BenchDetectCommand implements Callable<Integer> {
           continue;
         }
         md.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %s |%n", label(method),
-            x.path("flagged").asText("-"), f(x.path("precision")), f(x.path("recall")), f(x.path("auroc"))));
+            x.path("flagged").asText("-"), f4(x.path("precision")), f4(x.path("recall")), f4(x.path("auroc"))));
       }
       md.append(String.format(Locale.ROOT, "%nCorrected-label accuracy of the decision: %s (given %s); test"
               + " accuracy of the retrained model %s, EMLC's student %s.%n%n",
-          f(m.path("eval").path("train").path("correctedAccuracy")),
-          f(m.path("eval").path("train").path("givenAccuracy")),
-          f(m.path("eval").path("test").path("retrainedAccuracy")),
-          f(m.path("eval").path("test").path("emlcStudentAccuracy"))));
+          f4(m.path("eval").path("train").path("correctedAccuracy")),
+          f4(m.path("eval").path("train").path("givenAccuracy")),
+          f4(m.path("eval").path("test").path("retrainedAccuracy")),
+          f4(m.path("eval").path("test").path("emlcStudentAccuracy"))));
     }
     BenchOutput.write(out, "bench-detect", doc, md.toString());
     return 0;
@@ -110,9 +112,5 @@ public final class BenchDetectCommand implements Callable<Integer> {
       case "emlc" -> "EMLC soft label";
       default -> "**decision**";
     };
-  }
-
-  private static String f(JsonNode v) {
-    return v.isNumber() ? String.format(Locale.ROOT, "%.4f", v.asDouble()) : "-";
   }
 }

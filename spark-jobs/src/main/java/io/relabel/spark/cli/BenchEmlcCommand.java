@@ -1,5 +1,7 @@
 package io.relabel.spark.cli;
 
+import static io.relabel.spark.bench.BenchOutput.f4;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -132,19 +134,15 @@ public final class BenchEmlcCommand implements Callable<Integer> {
     // with a teacher a run's corrected labels are the teacher's, so consensus is shown by the label accuracy of
     // its retraining set S (its own corrected labels would need a run without a teacher)
     return String.format(Locale.ROOT, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s / %s | %s | %s | %s |%n",
-        noise, f(m0.path("eval").path("train").path("noiseRate")),
-        f(m0.path("eval").path("test").path("baselineAccuracy")),
-        f(m0.path("eval").path("test").path("retrainedAccuracy")),
-        f(l.path("eval").path("test").path("emlcStudentAccuracy")), f(e.path("eval").path("test")
-            .path("emlcStudentAccuracy")), f(m0.path("eval").path("test").path("ceilingAccuracy")),
+        noise, f4(m0.path("eval").path("train").path("noiseRate")),
+        f4(m0.path("eval").path("test").path("baselineAccuracy")),
+        f4(m0.path("eval").path("test").path("retrainedAccuracy")),
+        f4(l.path("eval").path("test").path("emlcStudentAccuracy")), f4(e.path("eval").path("test")
+            .path("emlcStudentAccuracy")), f4(m0.path("eval").path("test").path("ceilingAccuracy")),
         Double.isNaN(emlc) || Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%+.4f", emlc - ceiling),
-        f(m0.path("eval").path("consensus").path("labelAccuracyInS")),
-        f(l.path("eval").path("train").path("correctedAccuracy")),
-        f(e.path("eval").path("train").path("correctedAccuracy")),
-        f(l.path("emlc").path("secondsPerEpoch")), f(e.path("emlc").path("secondsPerEpoch")), same);
-  }
-
-  private static String f(JsonNode v) {
-    return v.isNumber() ? String.format(Locale.ROOT, "%.4f", v.asDouble()) : "-";
+        f4(m0.path("eval").path("consensus").path("labelAccuracyInS")),
+        f4(l.path("eval").path("train").path("correctedAccuracy")),
+        f4(e.path("eval").path("train").path("correctedAccuracy")),
+        f4(l.path("emlc").path("secondsPerEpoch")), f4(e.path("emlc").path("secondsPerEpoch")), same);
   }
 }

@@ -43,7 +43,13 @@ final class Evaluation {
 
   private Evaluation() {}
 
-  static void evaluate(Dataset<Row> scored, boolean hasCeiling, RunManifest manifest) {
+  /**
+   * @param compared the retraining recipe the final model did not use, when a model of it was trained for comparison
+   *                 (its probabilities in {@code P_ALT}); null otherwise. Both recipes' test accuracies are then
+   *                 reported under their own names (methods.md section 1).
+   */
+  static void evaluate(Dataset<Row> scored, boolean hasCeiling, ConsensusRetraining.Retrain compared,
+      RunManifest manifest) {
     Column train = not(col(HOLDOUT)).and(col(Y).isNotNull()).and(col(TRUTH).isNotNull());
     LabelCounts counts = scored.filter(train)
         .select(col(Y), col(Decision.CORRECTED_INDEX), col(TRUTH))
@@ -81,7 +87,10 @@ final class Evaluation {
         sum(when(train.and(col(P_OOF).isNotNull()), 1).otherwise(0)),
         sum(when(train.and(RelabelJob.argmax(col(P_OOF)).equalTo(col(TRUTH))), 1).otherwise(0)),
         sum(when(inS.and(col(Decision.CORRECTED_INDEX).equalTo(col(TRUTH))), 1).otherwise(0)),
-        sum(when(inS.and(col(Decision.CORRECTED_INDEX).notEqual(col(RETRAIN))), 1).otherwise(0))
+        sum(when(inS.and(col(Decision.CORRECTED_INDEX).notEqual(col(RETRAIN))), 1).otherwise(0)),
+        compared != null
+            ? sum(when(testRow.and(RelabelJob.argmax(col(RelabelJob.P_ALT)).equalTo(col(TRUTH))), 1).otherwise(0))
+            : sum(lit(0))
     ).first();
     long test = agg.getLong(0);
     if (test > 0) {
@@ -90,6 +99,13 @@ final class Evaluation {
       manifest.putMetric("eval.test.retrainedAccuracy", (double) agg.getLong(2) / test);
       if (hasCeiling) {
         manifest.putMetric("eval.test.ceilingAccuracy", (double) agg.getLong(3) / test);
+      }
+      if (compared != null) {
+        double chosen = (double) agg.getLong(2) / test;
+        double other = (double) agg.getLong(10) / test;
+        boolean fullCompared = compared == ConsensusRetraining.Retrain.FULL;
+        manifest.putMetric("eval.test.consensusRetrainAccuracy", fullCompared ? chosen : other);
+        manifest.putMetric("eval.test.fullRetrainAccuracy", fullCompared ? other : chosen);
       }
     }
     if (agg.getLong(4) > 0) {
@@ -101,25 +117,6 @@ final class Evaluation {
     if (agg.getLong(6) > 0) {
       manifest.putMetric("eval.train.predictedLabelAccuracy", (double) agg.getLong(7) / agg.getLong(6));
     }
-  }
-
-  /**
-   * Test accuracy of both retraining recipes of methods.md section 1, the chosen one (the final model) and the other
-   * one (trained for this comparison only), under their own names.
-   */
-  static void evaluateRetrainComparison(Dataset<Row> scored, ConsensusRetraining.Retrain chosen,
-      RunManifest manifest) {
-    Column test = col(HOLDOUT).and(col(TRUTH).isNotNull());
-    Row a = scored.agg(count(test), count(test.and(RelabelJob.argmax(col(P_FINAL)).equalTo(col(TRUTH)))),
-        count(test.and(RelabelJob.argmax(col(RelabelJob.P_ALT)).equalTo(col(TRUTH))))).first();
-    if (a.getLong(0) == 0) {
-      return;
-    }
-    double finalAccuracy = (double) a.getLong(1) / a.getLong(0);
-    double otherAccuracy = (double) a.getLong(2) / a.getLong(0);
-    boolean consensusChosen = chosen == ConsensusRetraining.Retrain.CONSENSUS;
-    manifest.putMetric("eval.test.consensusRetrainAccuracy", consensusChosen ? finalAccuracy : otherAccuracy);
-    manifest.putMetric("eval.test.fullRetrainAccuracy", consensusChosen ? otherAccuracy : finalAccuracy);
   }
 
   /**

@@ -392,10 +392,8 @@ public final class RelabelJob {
     // 7. evaluation against the true labels
     if (hasTruth || hasSplit) {
       stages.run("evaluate", in.rows(), () -> {
-        Evaluation.evaluate(scored, ceilingModel != null, manifest);
-        if (altModel != null) {
-          Evaluation.evaluateRetrainComparison(scored, consensus.retrain(), manifest);
-        }
+        Evaluation.evaluate(scored, ceilingModel != null, altModel != null ? consensus.other().retrain() : null,
+            manifest);
         Evaluation.evaluateDetectors(scored, decide, manifest);
         if (withEmlc) {
           Evaluation.evaluateEmlc(scored, manifest);
