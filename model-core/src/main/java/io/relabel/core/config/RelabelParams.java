@@ -315,6 +315,72 @@ public final class RelabelParams {
       "For rr-prior: a column of class probabilities (array of numbers, one per class in class-list order, not"
           + " derived from the row's label), e.g. a public model's output.", OPTIONAL_COLUMN, "empty or " + COLUMN_WORDS);
 
+  // ---- R-GPL: retriever adaptation (methods.md section 4; relabel adapt-retriever)
+  public static final Param<String> RGPL_ID_COL = Param.text("relabel.rgpl.idCol",
+      "Corpus column with a unique, non-null document id (integer or string).", COLUMN, COLUMN_WORDS);
+  public static final Param<String> RGPL_TEXT_COL = Param.text("relabel.rgpl.textCol",
+      "Corpus column with the document text (string, never blank).", COLUMN, COLUMN_WORDS);
+  public static final Param<String> RGPL_GENERATOR = Param.oneOf("relabel.rgpl.generator",
+      "Pseudo-query generator: extractive (the document's most salient sentences or windows of them, by inverse"
+          + " document frequency; no generative model ships with relabel).", "extractive");
+  public static final Param<Integer> RGPL_QUERY_BUDGET = Param.intRange("relabel.rgpl.queryBudget",
+      "Total pseudo queries aimed at, as in GPL: queries per document = ceil(budget / documents), capped by"
+          + " relabel.rgpl.maxQueriesPerDoc.", 1, 100_000_000);
+  public static final Param<Integer> RGPL_MAX_QPP = Param.intRange("relabel.rgpl.maxQueriesPerDoc",
+      "Most pseudo queries from one document (an extractive generator runs out of distinct salient spans).", 1, 1000);
+  public static final Param<Integer> RGPL_QUERY_MIN_WORDS = Param.intRange("relabel.rgpl.queryMinWords",
+      "Shortest extracted query, in words.", 1, 1000);
+  public static final Param<Integer> RGPL_QUERY_MAX_WORDS = Param.intRange("relabel.rgpl.queryMaxWords",
+      "Longest extracted query, in words; a longer sentence contributes its most salient window of this length.",
+      1, 1000);
+  public static final Param<Integer> RGPL_STUDENT_TOKENS = Param.intRange("relabel.rgpl.studentTokens",
+      "Texts are cut to this many tokens for the frozen base encoder (all-MiniLM-L6-v2).", 8, 512);
+  public static final Param<String> RGPL_TEACHER = Param.oneOf("relabel.rgpl.teacher",
+      "Teacher scorer of (query, document) pairs: bge (dot product of bge-small-en-v1.5 embeddings, from its jar)"
+          + " or cross-encoder (an ONNX cross-encoder the user provides: relabel.rgpl.crossEncoderModel and"
+          + " relabel.rgpl.crossEncoderTokenizer; its raw logit is the score).", "bge", "cross-encoder");
+  public static final Param<Integer> RGPL_TEACHER_TOKENS = Param.intRange("relabel.rgpl.teacherTokens",
+      "Texts (or query-document pairs, for a cross-encoder) are cut to this many tokens for the teacher.", 8, 512);
+  public static final Param<String> RGPL_CROSS_ENCODER_MODEL = Param.text("relabel.rgpl.crossEncoderModel",
+      "For teacher=cross-encoder: path (any Hadoop file system) of the .onnx model; inputs input_ids,"
+          + " attention_mask and optionally token_type_ids, first output the logits [batch] or [batch, 1].",
+      ".*", "a path, or empty");
+  public static final Param<String> RGPL_CROSS_ENCODER_TOKENIZER = Param.text("relabel.rgpl.crossEncoderTokenizer",
+      "For teacher=cross-encoder: path of the model's Hugging Face tokenizer.json.", ".*", "a path, or empty");
+  public static final Param<String> RGPL_ADAPTER = Param.oneOf("relabel.rgpl.adapter",
+      "Trainable adapter on the frozen encoder, initialised to the identity: linear (e + W·e + b) or mlp"
+          + " (e + W2·relu(W1·e + b1) + b2, with relabel.rgpl.adapterHidden units).", "linear", "mlp");
+  public static final Param<Integer> RGPL_ADAPTER_HIDDEN = Param.intRange("relabel.rgpl.adapterHidden",
+      "Hidden units of the mlp adapter.", 1, 65536);
+  public static final Param<String> RGPL_SIMILARITY = Param.oneOf("relabel.rgpl.similarity",
+      "Student score: cosine (the adapter's output is L2-normalised, so the dot product is the cosine) or dot.",
+      "cosine", "dot");
+  public static final Param<Integer> RGPL_NEGATIVES = Param.intRange("relabel.rgpl.negatives",
+      "Hard negatives mined per query: the top k documents by the current model, the query's own document removed.",
+      1, 10_000);
+  public static final Param<Integer> RGPL_NEGATIVES_PER_QUERY = Param.intRange("relabel.rgpl.negativesPerQuery",
+      "Training triples per query after each mining: this many negatives drawn (seeded) from its mined list.",
+      1, 10_000);
+  public static final Param<Integer> RGPL_STEPS = Param.intRange("relabel.rgpl.steps",
+      "Optimiser steps each partition takes in all (MarginMSE on relabel.rgpl.batchSize triples per step).",
+      1, 100_000_000);
+  public static final Param<Integer> RGPL_BATCH = Param.intRange("relabel.rgpl.batchSize",
+      "Triples (query, positive, negative) per step.", 1, 1 << 16);
+  public static final Param<Double> RGPL_LR = Param.doubleRange("relabel.rgpl.learningRate",
+      "Peak AdamW learning rate (linear warm-up, then linear decay to 0 at the last step, as GPL).", 1e-8, 1.0);
+  public static final Param<Integer> RGPL_WARMUP = Param.intRange("relabel.rgpl.warmupSteps",
+      "Steps of linear learning-rate warm-up.", 0, 100_000_000);
+  public static final Param<Double> RGPL_WEIGHT_DECAY = Param.doubleRange("relabel.rgpl.weightDecay",
+      "AdamW's decoupled weight decay (on the adapter's weights, which start at zero).", 0.0, 1.0);
+  public static final Param<Integer> RGPL_REMINE_EVERY = Param.intRange("relabel.rgpl.remineEvery",
+      "R: every R steps the model being trained re-encodes the corpus and re-mines every query's negatives (R-GPL);"
+          + " 0 never re-mines, which is plain GPL. A multiple of relabel.rgpl.averagingFrequency.", 0, 100_000_000);
+  public static final Param<Integer> RGPL_AVERAGING = Param.intRange("relabel.rgpl.averagingFrequency",
+      "Steps each partition takes between two averagings of the adapter and its optimiser state on the driver.",
+      1, 1_000_000);
+  public static final Param<Integer> RGPL_QUERY_BLOCK = Param.intRange("relabel.rgpl.queryBlock",
+      "Queries per block of the distributed top-k: each block meets every corpus partition once.", 1, 1 << 20);
+
   // ---- evaluation
   public static final Param<Boolean> EVAL_CEILING = Param.bool("relabel.eval.ceiling",
       "When true labels exist, also train a model on them and report its test accuracy (the ceiling).");
