@@ -212,8 +212,11 @@ public final class BlockedKnn {
     }
   }
 
-  /** The dot product in double, summed in index order: the exact similarity both paths rank by. */
-  static double dot(float[] a, float[] b) {
+  /**
+   * The dot product in double, summed in index order: the exact similarity both paths rank by. Public so that callers
+   * that merge neighbour lists from several calls can rank by the same number.
+   */
+  public static double dot(float[] a, float[] b) {
     double sum = 0;
     for (int i = 0; i < a.length; i++) {
       sum += (double) a[i] * b[i];
