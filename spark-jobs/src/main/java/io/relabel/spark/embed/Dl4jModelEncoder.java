@@ -6,7 +6,6 @@ import io.relabel.core.config.RelabelParams;
 import io.relabel.spark.cli.RelabelException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -14,8 +13,6 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 import org.deeplearning4j.nn.api.Layer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -71,7 +68,8 @@ public final class Dl4jModelEncoder implements Encoder, ModelIdentity {
       throw new RelabelException(RelabelParams.EMBED_ENCODER.key() + "=dl4j-model needs "
           + RelabelParams.EMBED_MODEL_PATH.key() + " (a DL4J model zip saved with ModelSerializer)");
     }
-    byte[] bytes = read(spark, path);
+    byte[] bytes = ModelBytes.readHadoopFile(spark.sparkContext().hadoopConfiguration(), path,
+        RelabelParams.EMBED_MODEL_PATH.key());
     Net net = Net.restore(bytes, path);
     List<String> names = net.layerNames();
     int index = resolveLayer(layerSpec, names, path);
@@ -125,22 +123,6 @@ public final class Dl4jModelEncoder implements Encoder, ModelIdentity {
       return a.reshape('c', values.size(), dim).castTo(DataType.FLOAT).toFloatMatrix();
     } finally {
       pool.release(net);
-    }
-  }
-
-  private static byte[] read(SparkSession spark, String path) {
-    try {
-      Path p = new Path(path);
-      FileSystem fs = p.getFileSystem(spark.sparkContext().hadoopConfiguration());
-      if (!fs.isFile(p)) {
-        throw new RelabelException(RelabelParams.EMBED_MODEL_PATH.key() + ": no model file at " + path);
-      }
-      try (InputStream in = fs.open(p)) {
-        return in.readAllBytes();
-      }
-    } catch (IOException e) {
-      throw new RelabelException(RelabelParams.EMBED_MODEL_PATH.key() + ": cannot read " + path + ": "
-          + e.getMessage(), e);
     }
   }
 

@@ -7,17 +7,12 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
-import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * "text-minilm" and "text-bge": pretrained sentence encoders (384 dimensions) shipped as quantised ONNX models inside
@@ -37,8 +32,7 @@ import java.util.Set;
  * cluster layout. The price, measured on the project's 2-core machine, is about 7% of MiniLM's and 40% of bge's
  * throughput against batches of equal-length texts. Texts are not padded either.
  *
- * <p>The session runs one intra-op thread: Spark already runs one task per core, and a task using more threads
- * would compete with its neighbours.
+ * <p>The session runs one intra-op thread ({@link OnnxSupport#session}).
  */
 public final class OnnxTextEncoder implements Encoder, ModelIdentity {
 
@@ -132,23 +126,10 @@ public final class OnnxTextEncoder implements Encoder, ModelIdentity {
   }
 
   private Loaded load() {
-    useProjectCacheDir();
-    Map<String, String> options = new HashMap<>();
-    // The MiniLM tokenizer.json pads every text to 128 tokens; padding would only cost time (and change nothing
-    // under mean pooling over the mask), so it is switched off here and texts are cut at maxTokens instead.
-    options.put("padding", "false");
-    options.put("truncation", "true");
-    options.put("maxLength", Integer.toString(maxTokens));
     try {
-      HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizer.load()),
-          options);
+      HuggingFaceTokenizer tok = OnnxSupport.tokenizer(tokenizer.load(), maxTokens);
       OrtEnvironment env = OrtEnvironment.getEnvironment();
-      OrtSession.SessionOptions so = new OrtSession.SessionOptions();
-      so.setIntraOpNumThreads(1);
-      so.setInterOpNumThreads(1);
-      so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
-      so.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      OrtSession session = env.createSession(onnx.load(), so);
+      OrtSession session = OnnxSupport.session(env, onnx.load());
       long[] shape = ((TensorInfo) session.getOutputInfo().values().iterator().next().getInfo()).getShape();
       if (shape[shape.length - 1] != DIM) {
         throw new IllegalStateException("the ONNX model of " + model.encoderName + " gives " + shape[shape.length - 1]
@@ -163,41 +144,21 @@ public final class OnnxTextEncoder implements Encoder, ModelIdentity {
     }
   }
 
-  /**
-   * DJL unpacks the tokenizer's native library under {@code DJL_CACHE_DIR}, by default {@code ~/.djl.ai}. The
-   * launcher and the tests set it to a project directory; where neither did (an executor started by a cluster
-   * manager), it goes under the working directory's {@code work/djl}, never the user's home.
-   */
-  static void useProjectCacheDir() {
-    if (System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
-      System.setProperty("DJL_CACHE_DIR", Path.of("work", "djl").toAbsolutePath().toString());
-    }
-  }
-
   /** A tokenizer and a session, shared by every task of a JVM (both are safe to call from several threads). */
   private record Loaded(Model model, OrtEnvironment env, OrtSession session, HuggingFaceTokenizer tokenizer) {
 
     float[] embed(String text) {
       Encoding enc = tokenizer.encode(text);
-      long[] ids = enc.getIds();
-      long[] mask = enc.getAttentionMask();
-      int len = ids.length;
-      long[] shape = {1, len};
-      Map<String, OnnxTensor> inputs = new HashMap<>();
+      Map<String, OnnxTensor> inputs = Map.of();
       try {
-        Set<String> wanted = session.getInputNames();
-        inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
-        inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-        if (wanted.contains("token_type_ids")) {
-          inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(enc.getTypeIds()), shape));
-        }
+        inputs = OnnxSupport.inputs(env, enc, session.getInputNames());
         try (OrtSession.Result r = session.run(inputs)) {
           FloatBuffer h = ((OnnxTensor) r.get(0)).getFloatBuffer();
-          return normalise(model.clsPooling ? cls(h) : mean(h, mask));
+          return normalise(model.clsPooling ? cls(h) : mean(h, enc.getAttentionMask()));
         }
       } catch (OrtException e) {
-        throw new IllegalStateException(model.encoderName + " failed on a text of " + len + " tokens: "
-            + e.getMessage(), e);
+        throw new IllegalStateException(model.encoderName + " failed on a text of " + enc.getIds().length
+            + " tokens: " + e.getMessage(), e);
       } finally {
         inputs.values().forEach(OnnxTensor::close);
       }

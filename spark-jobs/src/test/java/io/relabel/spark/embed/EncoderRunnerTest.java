@@ -178,7 +178,7 @@ class EncoderRunnerTest {
         + " 0 hidden, 1 proj, 2 out",
         assertThrows(RelabelException.class, () -> Dl4jModelEncoder.load(spark, model, "3", "", DIM)).getMessage());
     String missing = dir.resolve("nothing.zip").toString();
-    assertEquals("relabel.embed.modelPath: no model file at " + missing,
+    assertEquals("relabel.embed.modelPath: no file at " + missing,
         assertThrows(RelabelException.class, () -> Dl4jModelEncoder.load(spark, missing, "", "", DIM))
             .getMessage());
     assertEquals("relabel.embed.inputShape=1x2x2 holds 4 values, but the features have 6",
