@@ -183,7 +183,8 @@ public final class MetaTrainer {
           + trusted.size());
     }
     int b = Math.min(spec.batchSize(), n);
-    int[] perm = permutation(n, RowSeeds.mix(RowSeeds.mix(RowSeeds.mix(seed ^ PERMUTATION) + epoch) + partition));
+    int[] perm = RowSeeds.permutation(n,
+        RowSeeds.mix(RowSeeds.mix(RowSeeds.mix(seed ^ PERMUTATION) + epoch) + partition));
     for (int g = first; g < first + count; g++) {
       // A group makes hundreds of short-lived off-heap arrays. Left to the garbage collector they pile up far beyond
       // the heap (an OOM kill at 24 GB RSS on Fashion-MNIST); in a workspace they reuse one block, freed per group.
@@ -383,21 +384,6 @@ public final class MetaTrainer {
       }
     }
     return new int[] {first, second};
-  }
-
-  static int[] permutation(int n, long seed) {
-    int[] p = new int[n];
-    for (int i = 0; i < n; i++) {
-      p[i] = i;
-    }
-    SplittableRandom rng = new SplittableRandom(seed);
-    for (int i = n - 1; i > 0; i--) {
-      int j = rng.nextInt(i + 1);
-      int t = p[i];
-      p[i] = p[j];
-      p[j] = t;
-    }
-    return p;
   }
 
   /** {@code k} distinct indices of {@code n}, by a partial Fisher-Yates shuffle. */

@@ -1,6 +1,7 @@
 package io.relabel.core.util;
 
 import java.nio.charset.StandardCharsets;
+import java.util.SplittableRandom;
 
 /**
  * Per-row randomness that does not depend on partitioning: every draw is a pure function of
@@ -54,5 +55,21 @@ public final class RowSeeds {
       throw new IllegalArgumentException("bound must be positive: " + bound);
     }
     return (int) Math.floor(uniform(seed, stage, id, draw) * bound);
+  }
+
+  /** A uniformly random permutation of 0..n-1 drawn from {@code seed} alone (Fisher-Yates). */
+  public static int[] permutation(int n, long seed) {
+    int[] p = new int[n];
+    for (int i = 0; i < n; i++) {
+      p[i] = i;
+    }
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int i = n - 1; i > 0; i--) {
+      int j = rng.nextInt(i + 1);
+      int t = p[i];
+      p[i] = p[j];
+      p[j] = t;
+    }
+    return p;
   }
 }
