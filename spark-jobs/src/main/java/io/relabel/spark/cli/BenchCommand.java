@@ -31,9 +31,10 @@ import picocli.CommandLine.Option;
         "(T-shirt<->shirt, pullover<->coat) and writes bench results as JSON and markdown under --out.",
         "Subcommands: hdl (HDL against flat kNN and thresholded pseudo-labels), scale (the hierarchy on 1M rows",
         "against flat k-means), embed (encoder throughput), emlc (the EMLC teacher against its alternatives),",
-        "privacy (retraining on label-DP labels), detect (each detector and the combined decision)."},
+        "privacy (retraining on label-DP labels), detect (each detector and the combined decision),",
+        "retriever (zero-shot vs GPL vs R-GPL on Cranfield and CISI)."},
     subcommands = {BenchHdlCommand.class, BenchScaleCommand.class, EmbedBenchCommand.class, BenchEmlcCommand.class,
-        BenchPrivacyCommand.class, BenchDetectCommand.class})
+        BenchPrivacyCommand.class, BenchDetectCommand.class, BenchRetrieverCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;

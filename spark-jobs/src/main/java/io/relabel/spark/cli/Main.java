@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
 @Command(name = "relabel", mixinStandardHelpOptions = true, version = "relabel 0.1.0",
     description = "Finds and fixes wrong labels in large training tables, on Apache Spark.",
     subcommands = {FetchCommand.class, InjectNoiseCommand.class, RunCommand.class, EmbedCommand.class,
+        AdaptRetrieverCommand.class,
         DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

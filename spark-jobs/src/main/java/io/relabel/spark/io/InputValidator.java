@@ -193,6 +193,53 @@ public final class InputValidator {
     return out;
   }
 
+  /**
+   * The corpus contract of {@code relabel adapt-retriever}: an id column (integer or string, non-null, unique) and a
+   * text column (string, never null or blank). One aggregate pass for the row checks, one shuffle of the ids for
+   * uniqueness; the first problem found stops the job before anything is written.
+   *
+   * @return the number of documents
+   */
+  public static long validateCorpus(Dataset<Row> table, String idCol, String textCol) {
+    StructType schema = table.schema();
+    ValueKind idKind = ValueKind.of(requireColumn(schema, idCol, RelabelParams.RGPL_ID_COL.key()));
+    if (idKind == null) {
+      throw wrongType(schema, idCol, RelabelParams.RGPL_ID_COL.key(), ID_TYPES);
+    }
+    if (!requireColumn(schema, textCol, RelabelParams.RGPL_TEXT_COL.key()).equals(DataTypes.StringType)) {
+      throw wrongType(schema, textCol, RelabelParams.RGPL_TEXT_COL.key(), "string");
+    }
+    Column id = functions.col(idCol);
+    Column text = functions.col(textCol);
+    Column badText = id.isNotNull().and(text.isNull().or(functions.trim(text).equalTo("")));
+    Row r = table.agg(functions.count(functions.lit(1)),
+        functions.sum(functions.when(id.isNull(), 1).otherwise(0)),
+        functions.sum(functions.when(badText, 1).otherwise(0)),
+        functions.min(functions.when(badText, functions.struct(id.as("id"), text.as("text"))))).first();
+    long rows = r.getLong(0);
+    List<String> problems = new ArrayList<>();
+    if (rows == 0) {
+      problems.add("the corpus has no rows");
+    } else {
+      if (r.getLong(1) > 0) {
+        problems.add("column '" + idCol + "' (the document id) is null in " + rows(r.getLong(1)));
+      }
+      if (r.getLong(2) > 0) {
+        Row first = r.getStruct(3);
+        problems.add("column '" + textCol + "' is null or blank in " + rows(r.getLong(2)) + "; the first is row id "
+            + formatValue(idKind.normalize(first.get(0))) + " with value "
+            + (first.isNullAt(1) ? "null" : formatValue(first.getString(1))) + "; every document needs some text");
+      }
+    }
+    failIfAny(problems);
+    String duplicates = duplicateIds(table, idCol, idKind);
+    if (duplicates != null) {
+      problems.add(duplicates);
+    }
+    failIfAny(problems);
+    return rows;
+  }
+
   // ------------------------------------------------------------------------------------------------ row checks
 
   /** Turns the merged summary into messages (in a fixed order); returns the feature dimension. */

@@ -51,12 +51,13 @@ public final class TableWriter {
 
   /**
    * Like {@link #writeAtomically(Dataset, String, boolean, Map)}, but the sidecars are made after the table is
-   * written, from its row count (so that a manifest can record the rows written and the end time).
+   * written, from its row count (so that a manifest can record the rows written and the end time). A sidecar's
+   * content is a String (written as UTF-8) or a byte[] (written as it is, e.g. a model file).
    *
    * @return the number of rows written
    */
   public static long writeAtomically(Dataset<Row> table, String path, boolean overwrite,
-      LongFunction<Map<String, String>> sidecarsForRows) {
+      LongFunction<? extends Map<String, ?>> sidecarsForRows) {
     SparkSession spark = table.sparkSession();
     Target t = check(spark.sparkContext().hadoopConfiguration(), path, overwrite);
     if (t.exists) {
@@ -68,8 +69,8 @@ public final class TableWriter {
       table.write().mode(SaveMode.ErrorIfExists).parquet(staging.toString());
       long rows = countWritten(spark, t.fs, staging);
       LOG.info("output {}: {} rows written to staging", path, rows);
-      Map<String, String> sidecars = sidecarsForRows.apply(rows);
-      for (Map.Entry<String, String> e : sidecars.entrySet()) {
+      Map<String, ?> sidecars = sidecarsForRows.apply(rows);
+      for (Map.Entry<String, ?> e : sidecars.entrySet()) {
         checkSidecarName(e.getKey());
         writeFile(t.fs, new Path(staging, e.getKey()), e.getValue());
       }
@@ -202,9 +203,9 @@ public final class TableWriter {
     }
   }
 
-  private static void writeFile(FileSystem fs, Path file, String content) {
+  private static void writeFile(FileSystem fs, Path file, Object content) {
     try (OutputStream out = fs.create(file, false)) {
-      out.write(content.getBytes(StandardCharsets.UTF_8));
+      out.write(content instanceof byte[] b ? b : ((String) content).getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }

@@ -28,6 +28,27 @@ public final class DenseRetrievalEval {
   public static Scores evaluate(IrCollection c, Encoder encoder, String queryPrefix) {
     List<String> docIds = new ArrayList<>(c.docs().keySet());
     float[][] docs = embed(encoder, new ArrayList<>(c.docs().values()), "");
+    Map<String, float[]> byId = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < docs.length; i++) {
+      byId.put(docIds.get(i), docs[i]);
+    }
+    return evaluate(c, byId, texts -> embed(encoder, texts, queryPrefix));
+  }
+
+  /**
+   * The same scores for embeddings computed elsewhere: {@code docs} holds every document's embedding by id, and
+   * {@code queries} embeds a list of query texts (e.g. a frozen encoder followed by a trained adapter).
+   */
+  public static Scores evaluate(IrCollection c, Map<String, float[]> docs,
+      java.util.function.Function<List<String>, float[][]> queries) {
+    List<String> docIds = new ArrayList<>(c.docs().keySet());
+    float[][] docVectors = new float[docIds.size()][];
+    for (int i = 0; i < docVectors.length; i++) {
+      docVectors[i] = docs.get(docIds.get(i));
+      if (docVectors[i] == null) {
+        throw new IllegalArgumentException(c.name() + ": no embedding for document " + docIds.get(i));
+      }
+    }
     List<String> queryIds = new ArrayList<>();
     List<String> queryTexts = new ArrayList<>();
     for (Map.Entry<String, String> q : c.queries().entrySet()) {
@@ -37,19 +58,20 @@ public final class DenseRetrievalEval {
         queryTexts.add(q.getValue());
       }
     }
-    float[][] queries = embed(encoder, queryTexts, queryPrefix);
+    float[][] queryVectors = queries.apply(queryTexts);
     double ndcg = 0;
     double recall = 0;
-    for (int i = 0; i < queries.length; i++) {
-      List<String> ranked = topK(queries[i], docs, docIds, 100);
+    for (int i = 0; i < queryVectors.length; i++) {
+      List<String> ranked = topK(queryVectors[i], docVectors, docIds, 100);
       Map<String, Integer> gains = c.qrels().get(queryIds.get(i));
       ndcg += RankingMetrics.ndcgAt(10, ranked, gains);
       recall += RankingMetrics.recallAt(100, ranked, gains);
     }
-    return new Scores(ndcg / queries.length, recall / queries.length, queries.length);
+    return new Scores(ndcg / queryVectors.length, recall / queryVectors.length, queryVectors.length);
   }
 
-  private static float[][] embed(Encoder encoder, List<String> texts, String prefix) {
+  /** {@code texts} embedded by {@code encoder} in batches, each text prefixed by {@code prefix}. */
+  public static float[][] embed(Encoder encoder, List<String> texts, String prefix) {
     float[][] out = new float[texts.size()][];
     for (int from = 0; from < texts.size(); from += BATCH) {
       List<Object> batch = new ArrayList<>();
