@@ -375,6 +375,11 @@ public final class RelabelParams {
   public static final Param<Integer> RGPL_REMINE_EVERY = Param.intRange("relabel.rgpl.remineEvery",
       "R: every R steps the model being trained re-encodes the corpus and re-mines every query's negatives (R-GPL);"
           + " 0 never re-mines, which is plain GPL. A multiple of relabel.rgpl.averagingFrequency.", 0, 100_000_000);
+  public static final Param<Integer> RGPL_REDRAW_EVERY = Param.intRange("relabel.rgpl.redrawEvery",
+      "Every this many steps each query's training negatives are drawn again from its current mined list (GPL: the"
+          + " first mining; R-GPL: the latest), so that GPL and R-GPL see equally many distinct negatives and differ"
+          + " only in re-mining; 0 draws only after a mining. A multiple of relabel.rgpl.averagingFrequency.",
+      0, 100_000_000);
   public static final Param<Integer> RGPL_AVERAGING = Param.intRange("relabel.rgpl.averagingFrequency",
       "Steps each partition takes between two averagings of the adapter and its optimiser state on the driver.",
       1, 1_000_000);

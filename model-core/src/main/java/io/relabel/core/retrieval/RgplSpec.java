@@ -27,14 +27,16 @@ import java.io.Serializable;
  * @param warmupSteps        linear warm-up steps
  * @param weightDecay        AdamW's decoupled weight decay
  * @param remineEvery        R; 0 never re-mines (plain GPL)
+ * @param redrawEvery        steps between two draws of the training negatives from the current mined lists; 0 only
+ *                           after a mining
  * @param averagingFrequency steps between two parameter averagings
  * @param queryBlock         queries per block of the distributed top-k
  */
 public record RgplSpec(String idCol, String textCol, int queryBudget, int maxQueriesPerDoc, int queryMinWords,
     int queryMaxWords, int studentTokens, Teacher teacher, int teacherTokens, String crossEncoderModel,
     String crossEncoderTokenizer, AdapterSpec adapter, int negatives, int negativesPerQuery, int steps, int batchSize,
-    double learningRate, int warmupSteps, double weightDecay, int remineEvery, int averagingFrequency,
-    int queryBlock) implements Serializable {
+    double learningRate, int warmupSteps, double weightDecay, int remineEvery, int redrawEvery,
+    int averagingFrequency, int queryBlock) implements Serializable {
 
   /** {@code relabel.rgpl.teacher}. */
   public enum Teacher { BGE, CROSS_ENCODER }
@@ -46,6 +48,10 @@ public record RgplSpec(String idCol, String textCol, int queryBudget, int maxQue
     }
     if (remineEvery % averagingFrequency != 0) {
       throw new IllegalArgumentException(RelabelParams.RGPL_REMINE_EVERY.key() + "=" + remineEvery
+          + " must be 0 or a multiple of " + RelabelParams.RGPL_AVERAGING.key() + "=" + averagingFrequency);
+    }
+    if (redrawEvery % averagingFrequency != 0) {
+      throw new IllegalArgumentException(RelabelParams.RGPL_REDRAW_EVERY.key() + "=" + redrawEvery
           + " must be 0 or a multiple of " + RelabelParams.RGPL_AVERAGING.key() + "=" + averagingFrequency);
     }
     if (teacher == Teacher.CROSS_ENCODER && (crossEncoderModel.isEmpty() || crossEncoderTokenizer.isEmpty())) {
@@ -68,7 +74,7 @@ public record RgplSpec(String idCol, String textCol, int queryBudget, int maxQue
         s.get(RelabelParams.RGPL_NEGATIVES_PER_QUERY), s.get(RelabelParams.RGPL_STEPS),
         s.get(RelabelParams.RGPL_BATCH), s.get(RelabelParams.RGPL_LR), s.get(RelabelParams.RGPL_WARMUP),
         s.get(RelabelParams.RGPL_WEIGHT_DECAY), s.get(RelabelParams.RGPL_REMINE_EVERY),
-        s.get(RelabelParams.RGPL_AVERAGING), s.get(RelabelParams.RGPL_QUERY_BLOCK));
+        s.get(RelabelParams.RGPL_REDRAW_EVERY), s.get(RelabelParams.RGPL_AVERAGING), s.get(RelabelParams.RGPL_QUERY_BLOCK));
   }
 
   /** GPL's queries per passage, ceil(budget / documents), capped. */
@@ -81,6 +87,6 @@ public record RgplSpec(String idCol, String textCol, int queryBudget, int maxQue
   public RgplSpec withRemineEvery(int r) {
     return new RgplSpec(idCol, textCol, queryBudget, maxQueriesPerDoc, queryMinWords, queryMaxWords, studentTokens,
         teacher, teacherTokens, crossEncoderModel, crossEncoderTokenizer, adapter, negatives, negativesPerQuery, steps,
-        batchSize, learningRate, warmupSteps, weightDecay, r, averagingFrequency, queryBlock);
+        batchSize, learningRate, warmupSteps, weightDecay, r, redrawEvery, averagingFrequency, queryBlock);
   }
 }

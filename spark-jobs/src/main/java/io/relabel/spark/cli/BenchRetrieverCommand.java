@@ -63,6 +63,12 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
   @Option(names = "--seeds", split = ",", paramLabel = "SEED", description = "Seeds (default 1,2,3).")
   List<Long> seeds = List.of(1L, 2L, 3L);
 
+  @Option(names = "--variant", paramLabel = "NAME:KEY=VALUE,...",
+      description = {"Also train GPL and R-GPL with these relabel.rgpl.* training settings changed (repeatable),",
+          "on the same prepared corpus, e.g. --variant mlp:relabel.rgpl.adapter=mlp. Settings that change the",
+          "corpus, the queries or the embeddings are refused."})
+  List<String> variants = List.of();
+
   @Override
   public Integer call() throws IOException {
     Settings settings = common.settings();
@@ -124,6 +130,19 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
         }
         OnnxTextEncoder student = OnnxTextEncoder.create(OnnxTextEncoder.Model.MINILM, spec.studentTokens());
         OnnxTextEncoder teacher = OnnxTextEncoder.create(OnnxTextEncoder.Model.BGE, spec.teacherTokens());
+        // blank documents are not part of the corpus adapted to (the job refuses them) but stay in the ranked
+        // collection, embedded as the encoders embed an empty text, so every model ranks the same documents
+        List<String> blank = new ArrayList<>();
+        c.docs().forEach((id, text) -> {
+          if (text.isBlank()) {
+            blank.add(id);
+          }
+        });
+        for (String id : blank) {
+          base.put(id, DenseRetrievalEval.embed(student, List.of(c.docs().get(id)), "")[0]);
+          teacherDocs.put(id, DenseRetrievalEval.embed(teacher, List.of(c.docs().get(id)), "")[0]);
+        }
+        cn.put("blankDocuments", blank.size());
         Adapter identity = Adapter.identity(spec.adapter(), OnnxTextEncoder.DIM, DataType.FLOAT, 0);
         DenseRetrievalEval.Scores zero = evaluate(c, base, student, identity);
         DenseRetrievalEval.Scores teach = DenseRetrievalEval.evaluate(c, teacherDocs,
@@ -133,45 +152,53 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
         row(md, name, p, "zero-shot MiniLM", List.of(zero.ndcg10()), List.of(zero.recall100()), prepareSeconds);
         row(md, name, p, "teacher bge-small (zero-shot)", List.of(teach.ndcg10()), List.of(teach.recall100()),
             Double.NaN);
-        Map<String, List<Double>> f = new LinkedHashMap<>();
         ArrayNode runs = cn.putArray("runs");
-        for (long seed : seeds) {
-          for (int r : new int[] {0, spec.remineEvery()}) {
-            String mode = r == 0 ? "gpl" : "rgpl";
-            long t1 = System.nanoTime();
-            RetrieverAdaptation.Trained t = new RetrieverAdaptation(spark, spec.withRemineEvery(r), seed, workers,
-                stages).train(p);
-            double seconds = (System.nanoTime() - t1) / 1e9;
-            DenseRetrievalEval.Scores s = evaluate(c, base, student, t.adapter);
-            ObjectNode run = runs.addObject();
-            run.put("seed", seed);
-            run.put("mode", mode);
-            run.put("seconds", seconds);
-            put(run, s);
-            run.set("train", BenchOutput.JSON.valueToTree(t.metrics));
-            f.computeIfAbsent(mode + ".ndcg", k -> new ArrayList<>()).add(s.ndcg10());
-            f.computeIfAbsent(mode + ".recall", k -> new ArrayList<>()).add(s.recall100());
-            f.computeIfAbsent(mode + ".seconds", k -> new ArrayList<>()).add(seconds);
+        Map<String, RgplSpec> all = new LinkedHashMap<>();
+        all.put("", spec);
+        all.putAll(variantSpecs(settings, spec));
+        for (Map.Entry<String, RgplSpec> v : all.entrySet()) {
+          String label = v.getKey().isEmpty() ? "" : " [" + v.getKey() + "]";
+          Map<String, List<Double>> f = new LinkedHashMap<>();
+          for (long seed : seeds) {
+            for (int r : new int[] {0, v.getValue().remineEvery()}) {
+              String mode = r == 0 ? "gpl" : "rgpl";
+              long t1 = System.nanoTime();
+              RetrieverAdaptation.Trained t = new RetrieverAdaptation(spark, v.getValue().withRemineEvery(r), seed,
+                  workers, stages).train(p);
+              double seconds = (System.nanoTime() - t1) / 1e9;
+              DenseRetrievalEval.Scores s = evaluate(c, base, student, t.adapter);
+              ObjectNode run = runs.addObject();
+              run.put("variant", v.getKey());
+              run.put("seed", seed);
+              run.put("mode", mode);
+              run.put("seconds", seconds);
+              put(run, s);
+              run.set("train", BenchOutput.JSON.valueToTree(t.metrics));
+              f.computeIfAbsent(mode + ".ndcg", k -> new ArrayList<>()).add(s.ndcg10());
+              f.computeIfAbsent(mode + ".recall", k -> new ArrayList<>()).add(s.recall100());
+              f.computeIfAbsent(mode + ".seconds", k -> new ArrayList<>()).add(seconds);
+            }
           }
+          row(md, name, p, "GPL" + label, f.get("gpl.ndcg"), f.get("gpl.recall"), mean(f.get("gpl.seconds")));
+          row(md, name, p, "R-GPL" + label, f.get("rgpl.ndcg"), f.get("rgpl.recall"), mean(f.get("rgpl.seconds")));
+          List<Double> gplGain = minus(f.get("gpl.ndcg"), zero.ndcg10());
+          List<Double> rgplGain = minus(f.get("rgpl.ndcg"), zero.ndcg10());
+          List<Double> rOverG = new ArrayList<>();
+          int wins = 0;
+          for (int i = 0; i < seeds.size(); i++) {
+            double d = f.get("rgpl.ndcg").get(i) - f.get("gpl.ndcg").get(i);
+            rOverG.add(d);
+            wins += d > 0 ? 1 : 0;
+          }
+          ObjectNode sum = cn.putObject(v.getKey().isEmpty() ? "summary" : "summary " + v.getKey());
+          f.forEach((k, x) -> sum.putObject(k).put("mean", mean(x)).put("sd", BenchPrivacyCommand.sd(x)));
+          sum.putObject("gplMinusZeroShot").put("mean", mean(gplGain)).put("sd", BenchPrivacyCommand.sd(gplGain));
+          sum.putObject("rgplMinusZeroShot").put("mean", mean(rgplGain))
+              .put("sd", BenchPrivacyCommand.sd(rgplGain));
+          sum.putObject("rgplMinusGpl").put("mean", mean(rOverG)).put("sd", BenchPrivacyCommand.sd(rOverG));
+          margins.append(String.format(Locale.ROOT, "| %s%s | %s | %s | %s | %d of %d |%n", name, label,
+              signed(gplGain), signed(rgplGain), signed(rOverG), wins, seeds.size()));
         }
-        row(md, name, p, "GPL", f.get("gpl.ndcg"), f.get("gpl.recall"), mean(f.get("gpl.seconds")));
-        row(md, name, p, "R-GPL", f.get("rgpl.ndcg"), f.get("rgpl.recall"), mean(f.get("rgpl.seconds")));
-        List<Double> gplGain = minus(f.get("gpl.ndcg"), zero.ndcg10());
-        List<Double> rgplGain = minus(f.get("rgpl.ndcg"), zero.ndcg10());
-        List<Double> rOverG = new ArrayList<>();
-        int wins = 0;
-        for (int i = 0; i < seeds.size(); i++) {
-          double d = f.get("rgpl.ndcg").get(i) - f.get("gpl.ndcg").get(i);
-          rOverG.add(d);
-          wins += d > 0 ? 1 : 0;
-        }
-        ObjectNode sum = cn.putObject("summary");
-        f.forEach((k, v) -> sum.putObject(k).put("mean", mean(v)).put("sd", BenchPrivacyCommand.sd(v)));
-        sum.putObject("gplMinusZeroShot").put("mean", mean(gplGain)).put("sd", BenchPrivacyCommand.sd(gplGain));
-        sum.putObject("rgplMinusZeroShot").put("mean", mean(rgplGain)).put("sd", BenchPrivacyCommand.sd(rgplGain));
-        sum.putObject("rgplMinusGpl").put("mean", mean(rOverG)).put("sd", BenchPrivacyCommand.sd(rOverG));
-        margins.append(String.format(Locale.ROOT, "| %s | %s | %s | %s | %d of %d |%n", name, signed(gplGain),
-            signed(rgplGain), signed(rOverG), wins, seeds.size()));
       }
       cn.set("stages", BenchOutput.JSON.valueToTree(manifest.stages()));
     }
@@ -180,16 +207,59 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
     return 0;
   }
 
+  /** Each --variant's spec; refused if it changes what {@link RetrieverAdaptation#prepare} computes. */
+  private Map<String, RgplSpec> variantSpecs(Settings settings, RgplSpec spec) {
+    Map<String, RgplSpec> out = new LinkedHashMap<>();
+    for (String v : variants) {
+      int colon = v.indexOf(':');
+      if (colon < 1) {
+        throw new RelabelException("--variant '" + v + "': expected NAME:KEY=VALUE[,KEY=VALUE...]");
+      }
+      Map<String, String> kv = new LinkedHashMap<>();
+      for (String pair : v.substring(colon + 1).split(",")) {
+        int eq = pair.indexOf('=');
+        if (eq < 1) {
+          throw new RelabelException("--variant '" + v + "': '" + pair + "' is not KEY=VALUE");
+        }
+        kv.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+      }
+      RgplSpec s;
+      try {
+        s = RgplSpec.from(settings.with(kv));
+      } catch (IllegalArgumentException e) {
+        throw new RelabelException("--variant '" + v + "': " + e.getMessage());
+      }
+      RgplSpec same = new RgplSpec(spec.idCol(), spec.textCol(), spec.queryBudget(), spec.maxQueriesPerDoc(),
+          spec.queryMinWords(), spec.queryMaxWords(), spec.studentTokens(), spec.teacher(), spec.teacherTokens(),
+          spec.crossEncoderModel(), spec.crossEncoderTokenizer(), s.adapter(), s.negatives(), s.negativesPerQuery(),
+          s.steps(), s.batchSize(), s.learningRate(), s.warmupSteps(), s.weightDecay(), s.remineEvery(),
+          s.redrawEvery(), s.averagingFrequency(), s.queryBlock());
+      if (!same.equals(s)) {
+        throw new RelabelException("--variant '" + v + "' changes the corpus, queries or embeddings; only the"
+            + " adapter, mining and training settings may vary");
+      }
+      if (s.remineEvery() == 0) {
+        throw new RelabelException("--variant '" + v + "': relabel.rgpl.remineEvery must not be 0");
+      }
+      out.put(v.substring(0, colon), s);
+    }
+    return out;
+  }
+
   /** ../shared/data/ir beside the repository that holds the settings directory (bin/relabel sets it). */
   private static Path defaultIrDir() {
     Path conf = Path.of(System.getProperty("relabel.conf.dir", "conf")).toAbsolutePath().normalize();
     return conf.getParent().resolveSibling("shared").resolve("data").resolve("ir");
   }
 
-  /** The collection's documents as a corpus table (doc_id, text); a test collection is small. */
+  /** The collection's non-blank documents as a corpus table (doc_id, text); a test collection is small. */
   static Dataset<Row> corpus(SparkSession spark, IrCollection c) {
     List<Row> rows = new ArrayList<>();
-    c.docs().forEach((id, text) -> rows.add(RowFactory.create(id, text)));
+    c.docs().forEach((id, text) -> {
+      if (!text.isBlank()) {
+        rows.add(RowFactory.create(id, text));
+      }
+    });
     StructType schema = new StructType().add("doc_id", DataTypes.StringType, false)
         .add("text", DataTypes.StringType, false);
     return spark.createDataFrame(rows, schema);

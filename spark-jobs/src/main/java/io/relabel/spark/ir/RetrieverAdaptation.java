@@ -61,7 +61,9 @@ import scala.Tuple2;
  *       parameter averaging: the state (adapter and AdamW moments) is broadcast, every partition takes
  *       {@code averagingFrequency} steps on its own triples, and the driver averages the states.</li>
  *   <li><b>Re-mining (R-GPL).</b> Every R steps the student being trained re-encodes the corpus and steps 3 and 4
- *       run again, replacing every query's negatives. R = 0 never re-mines: plain GPL, from the same first mining.</li>
+ *       run again, replacing every query's negatives. R = 0 never re-mines: plain GPL, from the same first mining.
+ *       Every {@code redrawEvery} steps both draw their triples again from their current lists, so GPL sees as many
+ *       distinct negatives as R-GPL and the two differ in the re-mining alone.</li>
  * </ol>
  *
  * <p>Every stage works on partitions: the corpus and queries stay distributed, the document-frequency table and the
@@ -304,27 +306,34 @@ public final class RetrieverAdaptation {
     List<Double> replaced = new ArrayList<>();
     double mineSeconds = 0;
     double stepSeconds = 0;
+    int redraw = spec.redrawEvery();
     int minings = 0;
+    int draws = 0;
     long triples = 0;
     for (long step = 0; step < spec.steps(); ) {
-      if (shards == null || (r > 0 && step % r == 0)) {
+      boolean remine = mined == null || (r > 0 && step % r == 0);
+      if (remine || (redraw > 0 && step % redraw == 0)) {
         long t0 = System.nanoTime();
-        JavaPairRDD<Long, DistributedTopK.Hits> hits = mine(p, state).persist(StorageLevel.MEMORY_AND_DISK());
-        if (mined != null) {
-          double share = replacedShare(mined, hits, p.queryCount);
-          replaced.add(share);
-          LOG.info("re-mining at step {}: {} of the mined negatives are new", step,
-              String.format(java.util.Locale.ROOT, "%.3f", share));
-          mined.unpersist(false);
+        if (remine) {
+          JavaPairRDD<Long, DistributedTopK.Hits> hits = mine(p, state).persist(StorageLevel.MEMORY_AND_DISK());
+          if (mined != null) {
+            double share = replacedShare(mined, hits);
+            replaced.add(share);
+            LOG.info("re-mining at step {}: {} of the mined negatives are new", step,
+                String.format(java.util.Locale.ROOT, "%.3f", share));
+            mined.unpersist(false);
+          }
+          mined = hits;
+          minings++;
         }
-        mined = hits;
-        JavaRDD<Shard> next = shards(p, hits, minings).persist(StorageLevel.MEMORY_AND_DISK());
+        // draw number `draws` keys the seeded choice, so each draw (after a mining or not) picks afresh
+        JavaRDD<Shard> next = shards(p, mined, draws).persist(StorageLevel.MEMORY_AND_DISK());
         triples = next.map(s -> (long) s.triples.rows()).reduce(Long::sum);
         if (shards != null) {
           shards.unpersist(false);
         }
         shards = next;
-        minings++;
+        draws++;
         mineSeconds += (System.nanoTime() - t0) / 1e9;
       }
       int n = (int) Math.min(spec.averagingFrequency(), spec.steps() - step);
@@ -349,6 +358,7 @@ public final class RetrieverAdaptation {
     m.put("steps", spec.steps());
     m.put("remineEvery", r);
     m.put("minings", minings);
+    m.put("draws", draws);
     m.put("triplesPerMining", triples);
     m.put("negativesReplaced", replaced);
     m.put("lossCurve", losses);
@@ -462,7 +472,7 @@ public final class RetrieverAdaptation {
 
   /** Share of the mined (query, negative) pairs of {@code now} that {@code before} did not have. */
   private static double replacedShare(JavaPairRDD<Long, DistributedTopK.Hits> before,
-      JavaPairRDD<Long, DistributedTopK.Hits> now, long queries) {
+      JavaPairRDD<Long, DistributedTopK.Hits> now) {
     long[] counts = now.join(before).map(t -> {
       java.util.Set<Long> old = new java.util.HashSet<>();
       for (long d : t._2()._2().docs) {
@@ -499,19 +509,19 @@ public final class RetrieverAdaptation {
   }
 
   /**
-   * The training triples after mining number {@code mining}: each query keeps {@code negativesPerQuery} of its
-   * mined negatives, drawn without replacement by a generator seeded with (seed, mining, query), and every triple
+   * The training triples of draw number {@code draw}: each query keeps {@code negativesPerQuery} of its mined
+   * negatives, drawn without replacement by a generator seeded with (seed, draw, query), and every triple
    * gets its teacher margin. Laid out in {@code workers} partitions by query, sorted, so a partition's triples and
    * their order do not depend on the cluster.
    */
-  JavaRDD<Shard> shards(Prepared p, JavaPairRDD<Long, DistributedTopK.Hits> hits, int mining) {
+  JavaRDD<Shard> shards(Prepared p, JavaPairRDD<Long, DistributedTopK.Hits> hits, int draw) {
     int m = spec.negativesPerQuery();
     long sd = seed;
     JavaRDD<Row> drawn = hits.flatMap(t -> {
       long[] docs = t._2().docs;
       int take = Math.min(m, docs.length);
       long[] pool = docs.clone();
-      String stage = "rgpl-negatives-" + mining;
+      String stage = "rgpl-negatives-" + draw;
       List<Row> out = new ArrayList<>(take);
       for (int i = 0; i < take; i++) {
         int j = i + RowSeeds.uniformInt(sd, stage, t._1(), i, pool.length - i);

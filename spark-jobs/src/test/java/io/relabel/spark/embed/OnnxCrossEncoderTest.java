@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is a serialised copy and an emptied {@link ModelCache}.
  */
 @Tag("spark")
-class OnnxCrossEncoderTest {
+public class OnnxCrossEncoderTest {
 
   /** Segment B's ids count twice; every position the mask leaves out adds this (it shows padding). */
   static final float PAD_PENALTY = 1000;
@@ -71,6 +71,13 @@ class OnnxCrossEncoderTest {
     reference.close();
   }
 
+  /** MiniLM's tokenizer.json from its jar, written to {@code dir} (for tests in other packages). */
+  public static String writeMiniLmTokenizer(Path dir) throws IOException {
+    Path p = dir.resolve("tokenizer.json");
+    Files.write(p, ModelBytes.readResource(OnnxTextEncoder.Model.MINILM.tokenizer));
+    return p.toString();
+  }
+
   /**
    * logits = Σ_t ids·mask·(1 + type) + {@link #PAD_PENALTY}·Σ_t (1 − mask), summed over the sequence (ReduceSum,
    * axes as an input from opset 13).
@@ -79,7 +86,7 @@ class OnnxCrossEncoderTest {
    * @param withTypes whether the model takes token_type_ids
    * @param output    "batch" for logits [batch], "batch1" for [batch, 1], "tokens" for the per-token sum [batch, seq]
    */
-  static byte[] sumModel(String ids, boolean withTypes, String output) {
+  public static byte[] sumModel(String ids, boolean withTypes, String output) {
     List<TinyOnnx.Message> nodes = new ArrayList<>(List.of(
         node("Cast", List.of(ids), List.of("ids_f"), intAttribute("to", FLOAT)),
         node("Cast", List.of("attention_mask"), List.of("mask_f"), intAttribute("to", FLOAT)),

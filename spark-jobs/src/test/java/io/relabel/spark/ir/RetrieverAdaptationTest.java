@@ -11,6 +11,8 @@ import io.relabel.core.config.Settings;
 import io.relabel.core.retrieval.Adapter;
 import io.relabel.core.retrieval.RgplSpec;
 import io.relabel.spark.SparkTestSession;
+import io.relabel.spark.embed.OnnxCrossEncoder;
+import io.relabel.spark.embed.OnnxCrossEncoderTest;
 import io.relabel.spark.train.Features;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.buffer.DataType;
 
 /**
@@ -198,6 +201,45 @@ public class RetrieverAdaptationTest {
     }
     assertEquals(prepared.queryCount * 3, triples);
     assertTrue(perQuery.values().stream().allMatch(n -> n == 3));
+  }
+
+  @Test
+  void aCrossEncoderTeacherLabelsEveryTripleWithItsLogitMargin(@TempDir Path tmp) throws Exception {
+    // a hand-written ONNX "cross-encoder" whose logit is a sum over the pair's tokens (OnnxCrossEncoderTest)
+    Path model = tmp.resolve("xenc.onnx");
+    Files.write(model, OnnxCrossEncoderTest.sumModel("input_ids", true, "batch"));
+    String tokenizer = OnnxCrossEncoderTest.writeMiniLmTokenizer(tmp);
+    RgplSpec s = RgplSpec.from(settings(Map.of("relabel.rgpl.teacher", "cross-encoder",
+        "relabel.rgpl.crossEncoderModel", model.toString(), "relabel.rgpl.crossEncoderTokenizer", tokenizer,
+        "relabel.rgpl.steps", "20")));
+    SparkSession spark = SparkTestSession.get();
+    try (RetrieverAdaptation.Prepared p = engine(s, 3).prepare(cranfieldSlice(spark, 30))) {
+      OnnxCrossEncoder ce = OnnxCrossEncoder.open(model.toString(), tokenizer, 128);
+      Map<Long, String> docText = new HashMap<>();
+      for (Row r : p.docs.select("doc_idx", "text").collectAsList()) {
+        docText.put(r.getLong(0), r.getString(1));
+      }
+      Map<Long, String> queryText = new HashMap<>();
+      Map<Long, Float> positive = new HashMap<>();
+      for (Row r : p.queries.select("q_idx", "doc_idx", "text", "teacher_pos").collectAsList()) {
+        queryText.put(r.getLong(0), r.getString(2));
+        positive.put(r.getLong(0), r.getFloat(3));
+        assertEquals(ce.score(List.of(r.getString(2)), List.of(docText.get(r.getLong(1))))[0], r.getFloat(3));
+      }
+      RetrieverAdaptation e = engine(s, 3);
+      JavaPairRDD<Long, DistributedTopK.Hits> hits = e.mine(p, RetrieverAdaptation.trainer(s).initState(3));
+      int checked = 0;
+      for (RetrieverAdaptation.Shard sh : e.shards(p, hits, 0).collect()) {
+        float[] margin = sh.triples.margin();
+        for (int i = 0; i < sh.queries.length; i++) {
+          float neg = ce.score(List.of(queryText.get(sh.queries[i])), List.of(docText.get(sh.negatives[i])))[0];
+          assertEquals(positive.get(sh.queries[i]) - neg, margin[i], "query " + sh.queries[i]);
+          checked++;
+        }
+      }
+      assertEquals(p.queryCount * 3, checked);
+      assertEquals(1, e.train(p).metrics.get("minings"));
+    }
   }
 
   @Test
