@@ -14,6 +14,7 @@ import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.embed.EncoderRunner;
 import io.relabel.spark.embed.OnnxCrossEncoder;
 import io.relabel.spark.embed.OnnxTextEncoder;
+import io.relabel.spark.io.Batches;
 import io.relabel.spark.io.InputValidator;
 import io.relabel.spark.stage.Stages;
 import io.relabel.spark.train.Features;
@@ -83,6 +84,8 @@ public final class RetrieverAdaptation {
   static final String NEG = "neg";
   static final String MARGIN = "margin";
   static final int DIM = OnnxTextEncoder.DIM;
+  /** Rows per adapter forward pass on an executor. */
+  static final int ADAPT_BATCH = 1024;
 
   private final SparkSession spark;
   private final RgplSpec spec;
@@ -141,6 +144,10 @@ public final class RetrieverAdaptation {
   public Prepared prepare(Dataset<Row> corpus) {
     long documents = stages.run("validate", -1, () -> {
       long n = InputValidator.validateCorpus(corpus, spec.idCol(), spec.textCol());
+      if (n < 2) {
+        throw new io.relabel.spark.io.InputValidationException("the corpus has 1 document; a query's negatives are"
+            + " other documents, so adaptation needs at least 2");
+      }
       Stages.rowsOut(n);
       return n;
     });
@@ -250,16 +257,14 @@ public final class RetrieverAdaptation {
     int qi = pairs.schema().fieldIndex(queryCol);
     int di = pairs.schema().fieldIndex(docCol);
     int width = pairs.schema().length();
-    return pairs.mapPartitions((MapPartitionsFunction<Row, Row>) it -> {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
+    return pairs.mapPartitions((MapPartitionsFunction<Row, Row>) it -> new Batches<Row, Row>(it, 256, rows -> {
       List<String> qs = new ArrayList<>();
       List<String> ds = new ArrayList<>();
       for (Row r : rows) {
         qs.add(r.getString(qi));
         ds.add(r.getString(di));
       }
-      float[] s = rows.isEmpty() ? new float[0] : ce.score(qs, ds);
+      float[] s = ce.score(qs, ds);
       List<Row> res = new ArrayList<>(rows.size());
       for (int i = 0; i < rows.size(); i++) {
         Object[] v = new Object[width + 1];
@@ -269,8 +274,8 @@ public final class RetrieverAdaptation {
         v[width] = s[i];
         res.add(RowFactory.create(v));
       }
-      return res.iterator();
-    }, Encoders.row(schema));
+      return res;
+    }), Encoders.row(schema));
   }
 
   // ---------------------------------------------------------------------------------------------------- train
@@ -327,12 +332,11 @@ public final class RetrieverAdaptation {
           minings++;
         }
         // draw number `draws` keys the seeded choice, so each draw (after a mining or not) picks afresh
-        JavaRDD<Shard> next = shards(p, mined, draws).persist(StorageLevel.MEMORY_AND_DISK());
-        triples = next.map(s -> (long) s.triples.rows()).reduce(Long::sum);
         if (shards != null) {
-          shards.unpersist(false);
+          shards.unpersist(false); // before the next draw, so that two draws never share the memory
         }
-        shards = next;
+        shards = shards(p, mined, draws).persist(StorageLevel.MEMORY_AND_DISK());
+        triples = shards.map(s -> (long) s.triples.rows()).reduce(Long::sum);
         draws++;
         mineSeconds += (System.nanoTime() - t0) / 1e9;
       }
@@ -431,26 +435,25 @@ public final class RetrieverAdaptation {
     Broadcast<double[]> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(state);
     AdapterSpec a = spec.adapter();
     int paramCount = trainer(spec).adapter(state).numParams();
-    JavaRDD<DistributedTopK.Doc> docs = p.docs.select(DOC_IDX, BASE).javaRDD().mapPartitions(it -> {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
-      float[][] v = adapt(a, b.value(), paramCount, rows, 1);
-      List<DistributedTopK.Doc> out = new ArrayList<>(rows.size());
-      for (int i = 0; i < rows.size(); i++) {
-        out.add(new DistributedTopK.Doc(rows.get(i).getLong(0), v[i]));
-      }
-      return out.iterator();
-    });
-    JavaRDD<DistributedTopK.Query> queries = p.queries.select(Q_IDX, BASE, DOC_IDX).javaRDD().mapPartitions(it -> {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
-      float[][] v = adapt(a, b.value(), paramCount, rows, 1);
-      List<DistributedTopK.Query> out = new ArrayList<>(rows.size());
-      for (int i = 0; i < rows.size(); i++) {
-        out.add(new DistributedTopK.Query(rows.get(i).getLong(0), rows.get(i).getLong(2), v[i]));
-      }
-      return out.iterator();
-    });
+    // in batches: a Row's array column reads as boxed floats, so a partition of rows is never held at once
+    JavaRDD<DistributedTopK.Doc> docs = p.docs.select(DOC_IDX, BASE).javaRDD().mapPartitions(it ->
+        new Batches<Row, DistributedTopK.Doc>(it, ADAPT_BATCH, rows -> {
+          float[][] v = adapt(a, b.value(), paramCount, rows, 1);
+          List<DistributedTopK.Doc> out = new ArrayList<>(rows.size());
+          for (int i = 0; i < rows.size(); i++) {
+            out.add(new DistributedTopK.Doc(rows.get(i).getLong(0), v[i]));
+          }
+          return out;
+        }));
+    JavaRDD<DistributedTopK.Query> queries = p.queries.select(Q_IDX, BASE, DOC_IDX).javaRDD().mapPartitions(it ->
+        new Batches<Row, DistributedTopK.Query>(it, ADAPT_BATCH, rows -> {
+          float[][] v = adapt(a, b.value(), paramCount, rows, 1);
+          List<DistributedTopK.Query> out = new ArrayList<>(rows.size());
+          for (int i = 0; i < rows.size(); i++) {
+            out.add(new DistributedTopK.Query(rows.get(i).getLong(0), rows.get(i).getLong(2), v[i]));
+          }
+          return out;
+        }));
     return DistributedTopK.topK(queries, docs, spec.negatives(), spec.queryBlock());
   }
 
@@ -462,12 +465,7 @@ public final class RetrieverAdaptation {
     for (int i = 0; i < x.length; i++) {
       x[i] = Features.floats(rows.get(i), col, DIM);
     }
-    float[][] out = new float[x.length][];
-    for (int from = 0; from < x.length; from += 1024) {
-      float[][] y = adapter.apply(Arrays.copyOfRange(x, from, Math.min(x.length, from + 1024)));
-      System.arraycopy(y, 0, out, from, y.length);
-    }
-    return out;
+    return x.length == 0 ? new float[0][] : adapter.apply(x);
   }
 
   /** Share of the mined (query, negative) pairs of {@code now} that {@code before} did not have. */
@@ -554,25 +552,37 @@ public final class RetrieverAdaptation {
     Dataset<Row> laid = labelled.select(col(Q_IDX), col(NEG), col("_rl_q"), col("_rl_p"), col("_rl_n"), col(MARGIN))
         .repartition(workers, col(Q_IDX)).sortWithinPartitions(Q_IDX, NEG);
     return laid.javaRDD().mapPartitionsWithIndex((idx, it) -> {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
-      int n = rows.size();
-      float[] qv = new float[n * DIM];
-      float[] pv = new float[n * DIM];
-      float[] nv = new float[n * DIM];
-      float[] mg = new float[n];
-      long[] qs = new long[n];
-      long[] ns = new long[n];
-      for (int i = 0; i < n; i++) {
-        Row r = rows.get(i);
-        qs[i] = r.getLong(0);
-        ns[i] = r.getLong(1);
-        System.arraycopy(Features.floats(r, 2, DIM), 0, qv, i * DIM, DIM);
-        System.arraycopy(Features.floats(r, 3, DIM), 0, pv, i * DIM, DIM);
-        System.arraycopy(Features.floats(r, 4, DIM), 0, nv, i * DIM, DIM);
-        mg[i] = r.getFloat(5);
+      // rows are copied into primitive arrays as they stream by (a Row's arrays are boxed floats)
+      int cap = 1024;
+      int n = 0;
+      float[] qv = new float[cap * DIM];
+      float[] pv = new float[cap * DIM];
+      float[] nv = new float[cap * DIM];
+      float[] mg = new float[cap];
+      long[] qs = new long[cap];
+      long[] ns = new long[cap];
+      while (it.hasNext()) {
+        Row r = it.next();
+        if (n == cap) {
+          cap *= 2;
+          qv = Arrays.copyOf(qv, cap * DIM);
+          pv = Arrays.copyOf(pv, cap * DIM);
+          nv = Arrays.copyOf(nv, cap * DIM);
+          mg = Arrays.copyOf(mg, cap);
+          qs = Arrays.copyOf(qs, cap);
+          ns = Arrays.copyOf(ns, cap);
+        }
+        qs[n] = r.getLong(0);
+        ns[n] = r.getLong(1);
+        System.arraycopy(Features.floats(r, 2, DIM), 0, qv, n * DIM, DIM);
+        System.arraycopy(Features.floats(r, 3, DIM), 0, pv, n * DIM, DIM);
+        System.arraycopy(Features.floats(r, 4, DIM), 0, nv, n * DIM, DIM);
+        mg[n] = r.getFloat(5);
+        n++;
       }
-      return List.of(new Shard(idx, new AdapterTrainer.Triples(n, DIM, qv, pv, nv, mg), qs, ns)).iterator();
+      AdapterTrainer.Triples tr = new AdapterTrainer.Triples(n, DIM, Arrays.copyOf(qv, n * DIM),
+          Arrays.copyOf(pv, n * DIM), Arrays.copyOf(nv, n * DIM), Arrays.copyOf(mg, n));
+      return List.of(new Shard(idx, tr, Arrays.copyOf(qs, n), Arrays.copyOf(ns, n))).iterator();
     }, true);
   }
 
@@ -595,16 +605,15 @@ public final class RetrieverAdaptation {
     StructType schema = new StructType()
         .add(DOC_ID, p.docs.schema().apply(DOC_ID).dataType(), false)
         .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    return p.docs.select(DOC_ID, BASE).mapPartitions((MapPartitionsFunction<Row, Row>) it -> {
-      List<Row> rows = new ArrayList<>();
-      it.forEachRemaining(rows::add);
-      float[][] v = adapt(a, params, params.length, rows, 1);
-      List<Row> out = new ArrayList<>(rows.size());
-      for (int i = 0; i < rows.size(); i++) {
-        out.add(RowFactory.create(rows.get(i).get(0), v[i]));
-      }
-      return out.iterator();
-    }, Encoders.row(schema));
+    return p.docs.select(DOC_ID, BASE).mapPartitions((MapPartitionsFunction<Row, Row>) it ->
+        new Batches<Row, Row>(it, ADAPT_BATCH, rows -> {
+          float[][] v = adapt(a, params, params.length, rows, 1);
+          List<Row> out = new ArrayList<>(rows.size());
+          for (int i = 0; i < rows.size(); i++) {
+            out.add(RowFactory.create(rows.get(i).get(0), v[i]));
+          }
+          return out;
+        }), Encoders.row(schema));
   }
 
   /** For tests: the mined hits as a driver map (small corpora only). */

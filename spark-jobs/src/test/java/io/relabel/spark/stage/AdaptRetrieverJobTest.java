@@ -95,6 +95,7 @@ class AdaptRetrieverJobTest {
         {{"a", "lift of a wing"}, {"b", null}},
         {{"a", "lift"}, {"a", "drag"}, {"b", "shock"}},
         {{null, "lift"}, {"b", "drag"}},
+        {{"a", "lift of a wing"}},
     };
     String[] expected = {
         "column 'text' is null or blank in 1 row; the first is row id 'b' with value '  '; every document needs"
@@ -104,6 +105,7 @@ class AdaptRetrieverJobTest {
         "column 'doc_id' must be unique, but 1 id occurs more than once (2 rows in all); the first is id 'a',"
             + " which occurs 2 times",
         "column 'doc_id' (the document id) is null in 1 row",
+        "the corpus has 1 document; a query's negatives are other documents, so adaptation needs at least 2",
     };
     for (int i = 0; i < cases.length; i++) {
       List<Row> rows = new ArrayList<>();
