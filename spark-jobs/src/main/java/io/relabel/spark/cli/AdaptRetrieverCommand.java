@@ -1,5 +1,6 @@
 package io.relabel.spark.cli;
 
+import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
 import io.relabel.spark.SparkSessions;
 import io.relabel.spark.stage.AdaptRetrieverJob;
@@ -48,9 +49,9 @@ public final class AdaptRetrieverCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, String> flags = new LinkedHashMap<>();
-    put(flags, "relabel.rgpl.steps", steps);
-    put(flags, "relabel.rgpl.remineEvery", remineEvery);
-    put(flags, "relabel.rgpl.teacher", teacher);
+    CommonOptions.putFlag(flags, RelabelParams.RGPL_STEPS, steps);
+    CommonOptions.putFlag(flags, RelabelParams.RGPL_REMINE_EVERY, remineEvery);
+    CommonOptions.putFlag(flags, RelabelParams.RGPL_TEACHER, teacher);
     Settings settings = common.settings(flags);
     SparkSession spark = SparkSessions.getOrCreate("relabel adapt-retriever", common.master());
     AdaptRetrieverJob.Result r = new AdaptRetrieverJob(spark, settings).run(input, output, overwrite);
@@ -58,11 +59,5 @@ public final class AdaptRetrieverCommand implements Callable<Integer> {
         r.queries());
     System.out.println("output: " + r.outputPath());
     return 0;
-  }
-
-  private static void put(Map<String, String> m, String key, String value) {
-    if (value != null) {
-      m.put(key, value);
-    }
   }
 }

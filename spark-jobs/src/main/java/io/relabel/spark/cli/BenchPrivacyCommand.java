@@ -176,7 +176,7 @@ public final class BenchPrivacyCommand implements Callable<Integer> {
     return String.format(Locale.ROOT, "%.4f ± %.4f", mean(v), sd(v));
   }
 
-  private static String signed(List<Double> v) {
+  static String signed(List<Double> v) {
     return String.format(Locale.ROOT, "%+.4f ± %.4f", mean(v), sd(v));
   }
 }

@@ -1,5 +1,8 @@
 package io.relabel.spark.cli;
 
+import static io.relabel.spark.cli.BenchPrivacyCommand.mean;
+import static io.relabel.spark.cli.BenchPrivacyCommand.signed;
+
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.relabel.core.config.RelabelParams;
@@ -18,11 +21,13 @@ import io.relabel.spark.train.Features;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -143,8 +148,10 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
           teacherDocs.put(id, DenseRetrievalEval.embed(teacher, List.of(c.docs().get(id)), "")[0]);
         }
         cn.put("blankDocuments", blank.size());
+        // the collection's real queries through the frozen encoder, once; each model only adds its adapter
+        Function<List<String>, float[][]> baseQueries = once(t -> DenseRetrievalEval.embed(student, t, ""));
         Adapter identity = Adapter.identity(spec.adapter(), OnnxTextEncoder.DIM, DataType.FLOAT, 0);
-        DenseRetrievalEval.Scores zero = evaluate(c, base, student, identity);
+        DenseRetrievalEval.Scores zero = evaluate(c, base, baseQueries, identity);
         DenseRetrievalEval.Scores teach = DenseRetrievalEval.evaluate(c, teacherDocs,
             t -> DenseRetrievalEval.embed(teacher, t, DenseRetrievalEval.BGE_QUERY_PREFIX));
         put(cn.putObject("zeroShot"), zero);
@@ -166,7 +173,7 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
               RetrieverAdaptation.Trained t = new RetrieverAdaptation(spark, v.getValue().withRemineEvery(r), seed,
                   workers, stages).train(p);
               double seconds = (System.nanoTime() - t1) / 1e9;
-              DenseRetrievalEval.Scores s = evaluate(c, base, student, t.adapter);
+              DenseRetrievalEval.Scores s = evaluate(c, base, baseQueries, t.adapter);
               ObjectNode run = runs.addObject();
               run.put("variant", v.getKey());
               run.put("seed", seed);
@@ -266,14 +273,20 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
   }
 
   private static DenseRetrievalEval.Scores evaluate(IrCollection c, Map<String, float[]> base,
-      OnnxTextEncoder student, Adapter adapter) {
+      Function<List<String>, float[][]> baseQueries, Adapter adapter) {
     Map<String, float[]> docs = new LinkedHashMap<>();
     List<String> ids = new ArrayList<>(base.keySet());
     float[][] adapted = adapter.apply(base.values().toArray(new float[0][]));
     for (int i = 0; i < ids.size(); i++) {
       docs.put(ids.get(i), adapted[i]);
     }
-    return DenseRetrievalEval.evaluate(c, docs, t -> adapter.apply(DenseRetrievalEval.embed(student, t, "")));
+    return DenseRetrievalEval.evaluate(c, docs, t -> adapter.apply(baseQueries.apply(t)));
+  }
+
+  /** {@code f}, memoised by input: every evaluation of a collection asks for the same query texts. */
+  private static Function<List<String>, float[][]> once(Function<List<String>, float[][]> f) {
+    Map<List<String>, float[][]> memo = new HashMap<>();
+    return t -> memo.computeIfAbsent(t, f);
   }
 
   private static void put(ObjectNode n, DenseRetrievalEval.Scores s) {
@@ -296,16 +309,9 @@ public final class BenchRetrieverCommand implements Callable<Integer> {
     return out;
   }
 
-  private static double mean(List<Double> v) {
-    return BenchPrivacyCommand.mean(v);
-  }
-
   private static String ms(List<Double> v) {
     return v.size() == 1 ? String.format(Locale.ROOT, "%.4f", v.get(0))
         : String.format(Locale.ROOT, "%.4f ± %.4f", mean(v), BenchPrivacyCommand.sd(v));
   }
 
-  private static String signed(List<Double> v) {
-    return String.format(Locale.ROOT, "%+.4f ± %.4f", mean(v), BenchPrivacyCommand.sd(v));
-  }
 }

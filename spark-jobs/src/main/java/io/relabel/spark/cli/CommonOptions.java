@@ -1,5 +1,6 @@
 package io.relabel.spark.cli;
 
+import io.relabel.core.config.Param;
 import io.relabel.core.config.Settings;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -30,6 +31,13 @@ public final class CommonOptions {
 
   public Settings settings() {
     return settings(Map.of());
+  }
+
+  /** Puts a command flag that stands for setting {@code p} into {@code flags}, if the flag was given. */
+  static void putFlag(Map<String, String> flags, Param<?> p, String value) {
+    if (value != null) {
+      flags.put(p.key(), value);
+    }
   }
 
   public String master() {

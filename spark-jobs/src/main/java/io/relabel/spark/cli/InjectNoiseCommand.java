@@ -1,6 +1,5 @@
 package io.relabel.spark.cli;
 
-import io.relabel.core.config.Param;
 import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
 import io.relabel.spark.SparkSessions;
@@ -87,13 +86,13 @@ public final class InjectNoiseCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     Map<String, String> flags = new LinkedHashMap<>();
-    put(flags, RelabelParams.NOISE_RATE, rate);
-    put(flags, RelabelParams.NOISE_TYPE, type);
-    put(flags, RelabelParams.NOISE_PAIRS, pairs);
-    put(flags, RelabelParams.NOISE_TRUSTED, trustedSize);
-    put(flags, RelabelParams.NOISE_LABELED_SHARE, labeledShare);
-    put(flags, RelabelParams.NOISE_LONG_TAIL, longTailRatio);
-    put(flags, RelabelParams.SEED, seed);
+    CommonOptions.putFlag(flags, RelabelParams.NOISE_RATE, rate);
+    CommonOptions.putFlag(flags, RelabelParams.NOISE_TYPE, type);
+    CommonOptions.putFlag(flags, RelabelParams.NOISE_PAIRS, pairs);
+    CommonOptions.putFlag(flags, RelabelParams.NOISE_TRUSTED, trustedSize);
+    CommonOptions.putFlag(flags, RelabelParams.NOISE_LABELED_SHARE, labeledShare);
+    CommonOptions.putFlag(flags, RelabelParams.NOISE_LONG_TAIL, longTailRatio);
+    CommonOptions.putFlag(flags, RelabelParams.SEED, seed);
     Settings settings = common.settings(flags);
 
     SparkSession spark = SparkSessions.getOrCreate("relabel inject-noise", common.master());
@@ -110,12 +109,6 @@ public final class InjectNoiseCommand implements Callable<Integer> {
     out.println("wrote " + output);
     out.flush();
     return 0;
-  }
-
-  private static void put(Map<String, String> flags, Param<?> p, String value) {
-    if (value != null) {
-      flags.put(p.key(), value);
-    }
   }
 
   /** The input must exist, the output must not (unless --overwrite) and the two must not overlap. */

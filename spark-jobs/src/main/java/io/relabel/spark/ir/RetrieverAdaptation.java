@@ -28,6 +28,7 @@ import java.util.Map;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
@@ -105,7 +106,7 @@ public final class RetrieverAdaptation {
     this.stages = stages;
   }
 
-  /** The stages {@link #prepare} and {@link #train} run, for "stage i/n" in the log. */
+  /** The stages {@link #prepare} runs (validate, index, pseudo-queries, embed), for "stage i/n" in the log. */
   public static final int PREPARE_STAGES = 4;
 
   // -------------------------------------------------------------------------------------------------- prepare
@@ -176,7 +177,7 @@ public final class RetrieverAdaptation {
       return q;
     });
     return stages.run("embed", documents + queries.count(), () -> {
-      Prepared p = embed(docs, queries, documents, qpp, held.get(0));
+      Prepared p = embed(docs, queries, qpp, held.get(0));
       Stages.rowsOut(p.documents + p.queryCount);
       return p;
     });
@@ -205,25 +206,21 @@ public final class RetrieverAdaptation {
         .add(Q_IDX, DataTypes.LongType, false)
         .add(DOC_IDX, DataTypes.LongType, false)
         .add(TEXT, DataTypes.StringType, false);
-    return docs.select(DOC_IDX, TEXT).mapPartitions((MapPartitionsFunction<Row, Row>) it -> {
+    return docs.select(DOC_IDX, TEXT).flatMap((FlatMapFunction<Row, Row>) r -> {
       QueryGenerator g = new ExtractiveQueryGenerator(df.value(), minWords, maxWords);
-      List<Row> out = new ArrayList<>();
-      while (it.hasNext()) {
-        Row r = it.next();
-        long d = r.getLong(0);
-        List<String> qs = g.generate(r.getString(1), qpp);
-        for (int j = 0; j < qs.size(); j++) {
-          // q_idx leaves room for qpp queries per document whatever the generator returns, so it stays a pure
-          // function of (document, position)
-          out.add(RowFactory.create(d * qpp + j, d, qs.get(j)));
-        }
+      long d = r.getLong(0);
+      List<String> qs = g.generate(r.getString(1), qpp);
+      List<Row> out = new ArrayList<>(qs.size());
+      for (int j = 0; j < qs.size(); j++) {
+        // q_idx leaves room for qpp queries per document whatever the generator returns, so it stays a pure
+        // function of (document, position)
+        out.add(RowFactory.create(d * qpp + j, d, qs.get(j)));
       }
       return out.iterator();
     }, Encoders.row(schema));
   }
 
-  private Prepared embed(Dataset<Row> docs, Dataset<Row> queries, long documents, int qpp,
-      Broadcast<HashedDocumentFrequency> df) {
+  private Prepared embed(Dataset<Row> docs, Dataset<Row> queries, int qpp, Broadcast<HashedDocumentFrequency> df) {
     OnnxTextEncoder student = OnnxTextEncoder.create(OnnxTextEncoder.Model.MINILM, spec.studentTokens());
     Dataset<Row> d = EncoderRunner.apply(docs, TEXT, student, 32, BASE);
     Dataset<Row> q = EncoderRunner.apply(queries, TEXT, student, 64, BASE);
@@ -432,35 +429,45 @@ public final class RetrieverAdaptation {
 
   /** Every query's top-k documents by the student with {@code state}, its own document excluded. */
   JavaPairRDD<Long, DistributedTopK.Hits> mine(Prepared p, double[] state) {
-    Broadcast<double[]> b = JavaSparkContext.fromSparkContext(spark.sparkContext()).broadcast(state);
+    // only the adapter's parameters travel, not the optimiser moments of the state
+    Broadcast<double[]> b = JavaSparkContext.fromSparkContext(spark.sparkContext())
+        .broadcast(trainer(spec).adapter(state).paramsCopy());
     AdapterSpec a = spec.adapter();
-    int paramCount = trainer(spec).adapter(state).numParams();
     // in batches: a Row's array column reads as boxed floats, so a partition of rows is never held at once
-    JavaRDD<DistributedTopK.Doc> docs = p.docs.select(DOC_IDX, BASE).javaRDD().mapPartitions(it ->
-        new Batches<Row, DistributedTopK.Doc>(it, ADAPT_BATCH, rows -> {
-          float[][] v = adapt(a, b.value(), paramCount, rows, 1);
-          List<DistributedTopK.Doc> out = new ArrayList<>(rows.size());
-          for (int i = 0; i < rows.size(); i++) {
-            out.add(new DistributedTopK.Doc(rows.get(i).getLong(0), v[i]));
-          }
-          return out;
-        }));
-    JavaRDD<DistributedTopK.Query> queries = p.queries.select(Q_IDX, BASE, DOC_IDX).javaRDD().mapPartitions(it ->
-        new Batches<Row, DistributedTopK.Query>(it, ADAPT_BATCH, rows -> {
-          float[][] v = adapt(a, b.value(), paramCount, rows, 1);
-          List<DistributedTopK.Query> out = new ArrayList<>(rows.size());
-          for (int i = 0; i < rows.size(); i++) {
-            out.add(new DistributedTopK.Query(rows.get(i).getLong(0), rows.get(i).getLong(2), v[i]));
-          }
-          return out;
-        }));
+    JavaRDD<DistributedTopK.Doc> docs = p.docs.select(DOC_IDX, BASE).javaRDD().mapPartitions(it -> {
+      Adapter student = student(a, b.value());
+      return new Batches<Row, DistributedTopK.Doc>(it, ADAPT_BATCH, rows -> {
+        float[][] v = adapt(student, rows, 1);
+        List<DistributedTopK.Doc> out = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+          out.add(new DistributedTopK.Doc(rows.get(i).getLong(0), v[i]));
+        }
+        return out;
+      });
+    });
+    JavaRDD<DistributedTopK.Query> queries = p.queries.select(Q_IDX, BASE, DOC_IDX).javaRDD().mapPartitions(it -> {
+      Adapter student = student(a, b.value());
+      return new Batches<Row, DistributedTopK.Query>(it, ADAPT_BATCH, rows -> {
+        float[][] v = adapt(student, rows, 1);
+        List<DistributedTopK.Query> out = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+          out.add(new DistributedTopK.Query(rows.get(i).getLong(0), rows.get(i).getLong(2), v[i]));
+        }
+        return out;
+      });
+    });
     return DistributedTopK.topK(queries, docs, spec.negatives(), spec.queryBlock());
   }
 
-  /** The student's embeddings of the rows' column {@code col} (base embeddings), in row order. */
-  static float[][] adapt(AdapterSpec a, double[] state, int paramCount, List<Row> rows, int col) {
+  /** The adapter with {@code params}, built once per partition on an executor. */
+  static Adapter student(AdapterSpec a, double[] params) {
     Adapter adapter = Adapter.identity(a, DIM, DataType.FLOAT, 0);
-    adapter.setParams(Arrays.copyOf(state, paramCount));
+    adapter.setParams(params);
+    return adapter;
+  }
+
+  /** The student's embeddings of the rows' column {@code col} (base embeddings), in row order. */
+  static float[][] adapt(Adapter adapter, List<Row> rows, int col) {
     float[][] x = new float[rows.size()][];
     for (int i = 0; i < x.length; i++) {
       x[i] = Features.floats(rows.get(i), col, DIM);
@@ -533,10 +540,14 @@ public final class RetrieverAdaptation {
     StructType schema = new StructType().add(Q_IDX, DataTypes.LongType, false).add(NEG, DataTypes.LongType, false);
     Dataset<Row> t = spark.createDataFrame(drawn, schema);
     boolean bge = spec.teacher() == RgplSpec.Teacher.BGE;
-    Dataset<Row> q = p.queries.select(col(Q_IDX), col(DOC_IDX).as("_rl_pos"), col(BASE).as("_rl_q"),
-        bge ? col(TEACHER).as("_rl_qt") : col(TEACHER_POS).as("_rl_tpos"), col(TEXT).as("_rl_qtext"));
-    Dataset<Row> pos = p.docs.select(col(DOC_IDX).as("_rl_pos"), col(BASE).as("_rl_p"),
-        bge ? col(TEACHER).as("_rl_pt") : functions.lit(null).cast(DataTypes.FloatType).as("_rl_pt"));
+    // only what the teacher needs travels through the joins: bge vectors, or the cross-encoder's texts
+    Dataset<Row> q = bge
+        ? p.queries.select(col(Q_IDX), col(DOC_IDX).as("_rl_pos"), col(BASE).as("_rl_q"), col(TEACHER).as("_rl_qt"))
+        : p.queries.select(col(Q_IDX), col(DOC_IDX).as("_rl_pos"), col(BASE).as("_rl_q"),
+            col(TEACHER_POS).as("_rl_tpos"), col(TEXT).as("_rl_qtext"));
+    Dataset<Row> pos = bge
+        ? p.docs.select(col(DOC_IDX).as("_rl_pos"), col(BASE).as("_rl_p"), col(TEACHER).as("_rl_pt"))
+        : p.docs.select(col(DOC_IDX).as("_rl_pos"), col(BASE).as("_rl_p"));
     Dataset<Row> neg = p.docs.select(col(DOC_IDX).as(NEG), col(BASE).as("_rl_n"),
         bge ? col(TEACHER).as("_rl_nt") : col(TEXT).as("_rl_ntext"));
     Dataset<Row> joined = t.join(q, Q_IDX).join(pos, "_rl_pos").join(neg, NEG);
@@ -605,15 +616,17 @@ public final class RetrieverAdaptation {
     StructType schema = new StructType()
         .add(DOC_ID, p.docs.schema().apply(DOC_ID).dataType(), false)
         .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    return p.docs.select(DOC_ID, BASE).mapPartitions((MapPartitionsFunction<Row, Row>) it ->
-        new Batches<Row, Row>(it, ADAPT_BATCH, rows -> {
-          float[][] v = adapt(a, params, params.length, rows, 1);
-          List<Row> out = new ArrayList<>(rows.size());
-          for (int i = 0; i < rows.size(); i++) {
-            out.add(RowFactory.create(rows.get(i).get(0), v[i]));
-          }
-          return out;
-        }), Encoders.row(schema));
+    return p.docs.select(DOC_ID, BASE).mapPartitions((MapPartitionsFunction<Row, Row>) it -> {
+      Adapter student = student(a, params);
+      return new Batches<Row, Row>(it, ADAPT_BATCH, rows -> {
+        float[][] v = adapt(student, rows, 1);
+        List<Row> out = new ArrayList<>(rows.size());
+        for (int i = 0; i < rows.size(); i++) {
+          out.add(RowFactory.create(rows.get(i).get(0), v[i]));
+        }
+        return out;
+      });
+    }, Encoders.row(schema));
   }
 
   /** For tests: the mined hits as a driver map (small corpora only). */
