@@ -417,6 +417,18 @@ public final class RelabelParams {
       "Value of the split column whose rows get noise (other rows keep their labels).", "[^,]+",
       "a non-empty value");
 
+  // ---- logging
+  public static final Param<Integer> LOG_PROGRESS_SECONDS = Param.intRange("relabel.log.progressSeconds",
+      "While a stage runs, log its progress (rows done, rate, time left, from the Spark tasks of its job group)"
+          + " every this many seconds; 0 turns it off.", 0, 3600);
+
+  // ---- nightly, incremental runs (with --run-date)
+  public static final Param<String> INCREMENTAL_MODE = Param.oneOf("relabel.incremental.mode",
+      "Incremental runs against the last committed run date (needs --run-date): off (every row embedded and scored"
+          + " afresh), refresh (only new or changed rows are embedded, the models and the hierarchy are retrained on"
+          + " every row), reuse (only new or changed rows are embedded and scored, by the last run's encoder and"
+          + " models; every other row keeps its last decision).", "off", "off", "refresh", "reuse");
+
   // ---- data
   public static final Param<String> DATA_DIR = Param.text("relabel.data.dir",
       "Directory where fetched data sets and demo tables are written.", ".+", "a non-empty path");

@@ -34,7 +34,8 @@ import picocli.CommandLine.Option;
         "privacy (retraining on label-DP labels), detect (each detector and the combined decision),",
         "retriever (zero-shot vs GPL vs R-GPL on Cranfield and CISI)."},
     subcommands = {BenchHdlCommand.class, BenchScaleCommand.class, EmbedBenchCommand.class, BenchEmlcCommand.class,
-        BenchPrivacyCommand.class, BenchDetectCommand.class, BenchRetrieverCommand.class})
+        BenchPrivacyCommand.class, BenchDetectCommand.class, BenchRetrieverCommand.class,
+        BenchIncrementalCommand.class})
 public final class BenchCommand implements Callable<Integer> {
 
   @Mixin CommonOptions common;

@@ -2,12 +2,15 @@ package io.relabel.spark.cli;
 
 import io.relabel.core.config.Settings;
 import io.relabel.spark.SparkSessions;
+import io.relabel.core.config.RelabelParams;
+import io.relabel.spark.stage.Incremental;
 import io.relabel.spark.stage.RelabelJob;
 import io.relabel.spark.stage.Report;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.LocalDate;
 import java.util.concurrent.Callable;
 import org.apache.spark.sql.SparkSession;
 import picocli.CommandLine.Command;
@@ -34,14 +37,27 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--overwrite", description = "Replace an existing output (atomically).")
   boolean overwrite;
 
+  @Option(names = "--run-date", paramLabel = "YYYY-MM-DD", description = {"Write the partition run_date=DATE under"
+      + " --output (a re-run of a date replaces its partition atomically; other dates are kept) with relabel's"
+      + " state for the next run.", "For nightly schedules; see --incremental."})
+  String runDate;
+
+  @Option(names = "--incremental", paramLabel = "MODE", description = "With --run-date: off, refresh (embed only"
+      + " new or changed rows, retrain on all) or reuse (embed and score only new or changed rows with the last"
+      + " run's models). Sets relabel.incremental.mode.")
+  String incremental;
+
   @Option(names = "--manifest", paramLabel = "FILE", description = "Also write the run manifest (JSON) here.")
   Path manifestCopy;
 
   @Override
   public Integer call() throws IOException {
-    Settings settings = common.settings();
+    java.util.Map<String, String> flags = new java.util.HashMap<>();
+    CommonOptions.putFlag(flags, RelabelParams.INCREMENTAL_MODE, incremental);
+    Settings settings = common.settings(flags);
+    LocalDate date = runDate == null ? null : Incremental.parseDate(runDate);
     SparkSession spark = SparkSessions.getOrCreate("relabel run", common.master());
-    RelabelJob.Result r = new RelabelJob(spark, settings).run(input, output, overwrite, "run");
+    RelabelJob.Result r = new RelabelJob(spark, settings).run(input, output, overwrite, "run", date);
     String json = r.manifest().toJson();
     if (manifestCopy != null) {
       Path parent = manifestCopy.toAbsolutePath().getParent();

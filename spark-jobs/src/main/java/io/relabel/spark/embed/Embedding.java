@@ -54,8 +54,9 @@ public final class Embedding {
    * What the embed stage made, and by what.
    *
    * @param modelHash the encoder's {@link ModelIdentity#modelHash()}, or empty where it cannot name its model
+   * @param fitted    the encoder that ran, or null where stored embeddings were joined instead
    */
-  public record Outcome(Dataset<Row> table, int dim, String encoder, String modelHash) {}
+  public record Outcome(Dataset<Row> table, int dim, String encoder, String modelHash, Encoder fitted) {}
 
   /**
    * How the embed stage reads and returns the run's table.
@@ -129,7 +130,7 @@ public final class Embedding {
         manifest.putMetric("embed.modelHash", info.modelHash());
         manifest.putMetric("embed.reusedFrom", reuse);
       }
-      return new Outcome(t, info.dim(), info.encoder(), info.modelHash());
+      return new Outcome(t, info.dim(), info.encoder(), info.modelHash(), null);
     }
     // Materialises the canonical layout first, so that neither the fit nor the encode pass below times the shuffle.
     table.count();
@@ -152,7 +153,7 @@ public final class Embedding {
       manifest.putMetric("embed.cores", p.cores());
       manifest.putMetric("embed.rowsPerSecondPerCore", p.rowsPerSecondPerCore());
     }
-    return new Outcome(p.table(), enc.dim(), enc.name(), hash);
+    return new Outcome(p.table(), enc.dim(), enc.name(), hash, enc);
   }
 
   /**

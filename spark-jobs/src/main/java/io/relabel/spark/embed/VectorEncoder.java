@@ -62,6 +62,17 @@ public final class VectorEncoder implements Encoder, ModelIdentity {
         components == null ? inputDim : k, mb);
   }
 
+  /** The fitted parameters as stored (shift, scale, components): what {@link #restore} reads back. */
+  public byte[] paramsBytes() {
+    return params.load();
+  }
+
+  /** The encoder {@link #paramsBytes()} came from, with the same model hash. */
+  public static VectorEncoder restore(SparkSession spark, byte[] bytes) {
+    Params p = Params.decode(bytes);
+    return of(spark, p.d(), p.shift(), p.scale(), p.components(), p.k());
+  }
+
   @Override
   public String name() {
     return name;

@@ -85,7 +85,12 @@ public final class RunManifest {
 
   /** A manifest for a run starting now: a fresh run id, this session's master and parallelism. */
   public static RunManifest start(String command, SparkSession spark, Settings settings) {
-    return new RunManifest(UUID.randomUUID().toString(), command, currentVersion(), Instant.now(),
+    return start(command, spark, settings, UUID.randomUUID().toString());
+  }
+
+  /** A manifest for a run starting now, with the run id given (a dated run's id is a function of its inputs). */
+  public static RunManifest start(String command, SparkSession spark, Settings settings, String runId) {
+    return new RunManifest(runId, command, currentVersion(), Instant.now(),
         spark.sparkContext().master(), spark.sparkContext().defaultParallelism(), settings.asMap());
   }
 

@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.function.LongFunction;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -58,6 +59,16 @@ public final class TableWriter {
    */
   public static long writeAtomically(Dataset<Row> table, String path, boolean overwrite,
       LongFunction<? extends Map<String, ?>> sidecarsForRows) {
+    return writeAtomically(table, path, overwrite, sidecarsForRows, null);
+  }
+
+  /**
+   * Like {@link #writeAtomically(Dataset, String, boolean, LongFunction)}, and {@code alsoWrite} (may be null) is
+   * given the staging directory after the table is in it, to write more into it (e.g. a second table under a
+   * '_' name) that is then committed, or discarded, together with the table.
+   */
+  public static long writeAtomically(Dataset<Row> table, String path, boolean overwrite,
+      LongFunction<? extends Map<String, ?>> sidecarsForRows, Consumer<String> alsoWrite) {
     SparkSession spark = table.sparkSession();
     Target t = check(spark.sparkContext().hadoopConfiguration(), path, overwrite);
     if (t.exists) {
@@ -69,6 +80,9 @@ public final class TableWriter {
       table.write().mode(SaveMode.ErrorIfExists).parquet(staging.toString());
       long rows = countWritten(spark, t.fs, staging);
       LOG.info("output {}: {} rows written to staging", path, rows);
+      if (alsoWrite != null) {
+        alsoWrite.accept(staging.toString());
+      }
       Map<String, ?> sidecars = sidecarsForRows.apply(rows);
       for (Map.Entry<String, ?> e : sidecars.entrySet()) {
         checkSidecarName(e.getKey());

@@ -33,6 +33,8 @@ import io.relabel.spark.privacy.LabelPrivacy;
 import io.relabel.spark.train.MlpTrainer;
 import io.relabel.spark.train.Scoring;
 import io.relabel.spark.train.Scoring.Chooser;
+import io.relabel.spark.embed.Encoder;
+import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -48,6 +50,7 @@ import org.apache.spark.sql.api.java.UDF1;
 import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,15 +117,54 @@ public final class RelabelJob {
   }
 
   public Result run(String inputPath, String outputPath, boolean overwrite, String command) {
+    return run(inputPath, outputPath, overwrite, command, null);
+  }
+
+  /**
+   * One run. With a {@code runDate} the output is the partition {@code outputPath/run_date=D} (replaced atomically
+   * when it exists; other dates are left alone), the run id is a function of the date, the input path and the
+   * settings, and {@code relabel.incremental.mode} may reuse the last committed date's state ({@link Incremental}).
+   *
+   * @param runDate the run's date, or null for an undated output at {@code outputPath}
+   */
+  public Result run(String inputPath, String outputPath, boolean overwrite, String command, LocalDate runDate) {
     long seed = settings.get(RelabelParams.SEED);
     int workers = settings.get(RelabelParams.TRAIN_WORKERS);
     boolean withCl = settings.get(RelabelParams.CL_ENABLED);
     Decision.Setup decide = Decision.Setup.from(settings, withCl, HdlSpec.from(settings).enabled(),
         EmlcSpec.from(settings).enabled());
     PrivacySpec privacy = PrivacySpec.from(settings);
-    RunManifest manifest = RunManifest.start(command, spark, settings);
+    Incremental.Mode incremental = Incremental.Mode.of(settings);
+    if (incremental != Incremental.Mode.OFF && runDate == null) {
+      throw new RelabelException(RelabelParams.INCREMENTAL_MODE.key() + "=" + incremental.key()
+          + " compares with the last committed run date, so it needs --run-date YYYY-MM-DD");
+    }
+    String target = outputPath;
+    boolean replace = overwrite;
+    RunManifest manifest;
+    if (runDate != null) {
+      Incremental.checkDatedRoot(spark, outputPath);
+      target = Incremental.partitionPath(outputPath, runDate);
+      replace = true; // a re-run of a date replaces its partition, atomically
+      manifest = RunManifest.start(command, spark, settings,
+          Incremental.datedRunId(runDate, inputPath, settings.asMap()));
+    } else {
+      manifest = RunManifest.start(command, spark, settings);
+    }
     String runId = manifest.runId();
-    TableWriter.checkWritable(spark, outputPath, overwrite);
+    TableWriter.checkWritable(spark, target, replace);
+    if (incremental == Incremental.Mode.REUSE) {
+      try {
+        Decision.Setup.from(settings, false, false, false);
+      } catch (RelabelException e) {
+        throw new RelabelException(RelabelParams.INCREMENTAL_MODE.key() + "=reuse scores new and changed rows with"
+            + " the stored models only (model, consensus): " + e.getMessage());
+      }
+      if (privacy.enabled()) {
+        throw new RelabelException(RelabelParams.INCREMENTAL_MODE.key() + "=reuse cannot extend a label-DP release"
+            + " (relabel.privacy.mechanism=" + settings.get(RelabelParams.PRIVACY_MECHANISM) + "); use refresh");
+      }
+    }
     Dataset<Row> table = InputReader.read(spark, inputPath);
     InputContract declared = InputContract.from(settings);
     List<String> columns = List.of(table.columns());
@@ -144,7 +186,8 @@ public final class RelabelJob {
           + privacy.priorCol() + "' (relabel.privacy.priorCol), which the input does not have");
     }
     Stages stages = new Stages(spark, manifest, 6 + (privacy.enabled() ? 1 : 0) + (withHdl ? 1 : 0) + (withCl ? 1 : 0)
-        + (withEmlc ? 1 : 0) + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0));
+        + (withEmlc ? 1 : 0) + (withCeiling ? 1 : 0) + (hasTruth || hasSplit ? 1 : 0))
+        .progressEvery(settings.get(RelabelParams.LOG_PROGRESS_SECONDS));
 
     // 1. validate: every bad-input case stops here, before any work or write
     ValidatedInput in = stages.run("validate", 0, () -> {
@@ -172,11 +215,35 @@ public final class RelabelJob {
           + " class(es) " + classes + "; at least 2 are needed");
     }
     String[] classNames = classes.toArray(new String[0]);
+    Incremental.Previous prev = null;
+    if (incremental != Incremental.Mode.OFF) {
+      prev = Incremental.findPrevious(spark, outputPath, runDate).orElse(null);
+      if (prev == null) {
+        LOG.info("incremental: no committed run before {} in {}; every row is embedded and scored", runDate,
+            outputPath);
+      } else {
+        Incremental.checkSchema(prev, Incremental.readColumns(table.schema(), contract));
+        if (incremental == Incremental.Mode.REUSE) {
+          Incremental.checkReusable(prev, classes, manifest.settings());
+        }
+        LOG.info("incremental ({}): comparing with the run of {} ({}, {} rows)", incremental.key(), prev.date(),
+            prev.info().runId(), prev.info().rows());
+      }
+      manifest.putMetric("incremental.mode", incremental.key());
+      manifest.putMetric("incremental.previousRunDate", prev == null ? "" : prev.date().toString());
+    }
+    boolean extend = prev != null && Incremental.sameEmbedding(prev, manifest.settings());
+    if (prev != null && !extend) {
+      LOG.info("incremental: the embed settings changed since {}; every row is embedded again", prev.date());
+    }
 
     // 2. canonical layout + embed. The wide table (every input column) is laid out once and kept; the stages work
     // on a narrow copy (internal columns and the embedding) and the wide columns join back, co-partitioned, at the end.
-    Dataset<Row> canonical = canonicalize(in, classes, seed, workers, settings)
-        .persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> laidOut = canonicalize(in, classes, seed, workers, settings);
+    if (runDate != null) { // every dated run keeps a state, so the next one can be incremental
+      laidOut = laidOut.withColumn(Incremental.HASH, Incremental.contentHash(table.schema(), contract));
+    }
+    Dataset<Row> canonical = laidOut.persist(StorageLevel.MEMORY_AND_DISK());
     // The encoder relabel.embed.encoder selects (or the embeddings relabel.embed.reuse stored), run per partition;
     // the result is persisted by the stage, which also records its throughput in the manifest.
     // the row id travels along: privacy draws and confident learning's tie-breaks are functions of it
@@ -193,9 +260,14 @@ public final class RelabelJob {
     if (privacy.mechanism() == PrivacySpec.Mechanism.RR_PRIOR) {
       narrowColumns.add(col(privacy.priorCol()));
     }
+    if (extend) {
+      narrowColumns.add(col(Incremental.HASH));
+    }
     Dataset<Row> narrow = canonical.select(narrowColumns.toArray(new Column[0]));
-    Embedding.Result embedded = stages.run("embed", in.rows(), () -> {
-      Embedding.Result r = Embedding.apply(narrow, in, embedColumns, settings, seed, manifest);
+    Incremental.Previous last = prev;
+    Embedding.Outcome embedded = stages.run("embed", in.rows(), () -> {
+      Embedding.Outcome r = extend ? embedChanged(narrow, in, embedColumns, last, manifest)
+          : Embedding.embed(narrow, in, embedColumns, settings, seed, manifest);
       Stages.rowsOut(in.rows());
       return r;
     });
@@ -239,6 +311,20 @@ public final class RelabelJob {
       throw new RelabelException("no labeled rows outside the held-out split to train on (column "
           + contract.labelCol() + ")");
     }
+    String idCol = contract.idCol();
+    Incremental.Saved saved = new Incremental.Saved(embedded.encoder(), embedded.dim(), embedded.modelHash(),
+        Incremental.encoderBytes(embedded.fitted()), classes, Incremental.readColumns(table.schema(), contract));
+    if (incremental == Incremental.Mode.REUSE && prev != null) {
+      // Reuse: only new and changed rows are scored, by the stored models; every other row keeps its last decision.
+      stages.replan(4);
+      Dataset<Row> output = reuseDecisions(stages, canonical, embeddedRows, in, prev, classNames, dim, manifest);
+      saved.models(Incremental.readBytes(spark, new org.apache.hadoop.fs.Path(prev.path(), Incremental.BASELINE_FILE)),
+          Incremental.readBytes(spark, new org.apache.hadoop.fs.Path(prev.path(), Incremental.FINAL_FILE)));
+      commit(stages, output, target, replace, manifest, in.rows(), saved, embeddedRows, canonical, idCol, runDate);
+      embeddedRows.unpersist(false);
+      canonical.unpersist(false);
+      return new Result(runId, target, manifest);
+    }
 
     // 2b. HDL: labels from where each row sits in the embedding's hierarchy (methods.md section 2). Only rows that
     // may be trained on vote; held-out rows are labeled like unlabeled ones.
@@ -270,8 +356,10 @@ public final class RelabelJob {
 
     // 3. predicted hard labels: K fold models (out-of-fold) and the baseline on all given labels
     Dataset<Row> trainRows = work.filter(col(TRAINABLE));
+    MlpModel[] baselineModel = new MlpModel[1];
     Dataset<Row> predicted = stages.run("cross-fit", trainable, () -> {
       MlpModel baseline = trainer.fit(trainRows, X, Y, dim, nClasses, seed, "baseline");
+      baselineModel[0] = baseline;
       MlpModel[] models;
       Chooser chooser;
       if (consensus.predict() == ConsensusRetraining.Predict.OUT_OF_FOLD) {
@@ -443,20 +531,172 @@ public final class RelabelJob {
     }
     Dataset<Row> output = canonical.join(scored.select(fromScored.stream().map(c -> col(c)).toArray(Column[]::new)),
         KEY).select(out.toArray(new Column[0]));
-    stages.run("write", in.rows(), () -> {
+    if (!withEmlc) {
+      saved.models(Incremental.modelBytes(baselineModel[0]), Incremental.modelBytes(finalModel));
+    }
+    commit(stages, output, target, replace, manifest, in.rows(), saved, scored, canonical, idCol, runDate);
+    scored.unpersist(false);
+    canonical.unpersist(false);
+    return new Result(runId, target, manifest);
+  }
+
+  /** Internal column: the row is new or changed since the last committed run (incremental runs). */
+  static final String CHANGED = "_rl_changed";
+
+  /**
+   * The embed stage of an incremental run: rows whose content hash equals the stored one take their stored
+   * embedding; new and changed rows are embedded by the last run's encoder (the stored PCA basis, or the same
+   * pretrained model), so old and new embeddings live in one space. Adds {@value #CHANGED}.
+   */
+  private Embedding.Outcome embedChanged(Dataset<Row> narrow, ValidatedInput in, Embedding.StageColumns cols,
+      Incremental.Previous prev, RunManifest manifest) {
+    Encoder enc = Incremental.restoreEncoder(spark, prev, settings, Incremental.readBytes(spark,
+        new org.apache.hadoop.fs.Path(prev.path(), Incremental.ENCODER_FILE)), in.featureDim());
+    String id = in.contract().idCol();
+    String sid = "_rl_state_id";
+    String shash = "_rl_state_hash";
+    String semb = "_rl_state_emb";
+    Dataset<Row> state = Incremental.readState(spark, prev.path())
+        .select(col(Incremental.STATE_ID).as(sid), col(Incremental.STATE_HASH).as(shash),
+            col(Incremental.STATE_EMBEDDING).as(semb));
+    Dataset<Row> joined = narrow.join(state, narrow.col(id).equalTo(state.col(sid)), "left")
+        .withColumn(CHANGED, not(coalesce(col(shash).equalTo(col(Incremental.HASH)), lit(false))))
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    Row c = joined.agg(org.apache.spark.sql.functions.count(lit(1)),
+        org.apache.spark.sql.functions.count(when(col(sid).isNotNull(), lit(1))),
+        org.apache.spark.sql.functions.count(when(col(CHANGED), lit(1)))).first();
+    long rows = c.getLong(0);
+    long known = c.getLong(1);
+    long changed = c.getLong(2);
+    List<String> keep = new ArrayList<>(cols.keep());
+    keep.add(CHANGED);
+    Dataset<Row> reused = joined.filter(not(col(CHANGED)))
+        .select(java.util.stream.Stream.concat(keep.stream().map(k -> col(k)), java.util.stream.Stream.of(
+            col(semb).as(cols.out()))).toArray(Column[]::new));
+    Embedding.Pass fresh = Embedding.encode(joined.filter(col(CHANGED)), in.contract().featuresCol(), enc,
+        settings.get(RelabelParams.EMBED_BATCH), cols.out(), keep);
+    Dataset<Row> t = cols.relayout().apply(reused.unionByName(fresh.table())).persist(StorageLevel.MEMORY_AND_DISK());
+    t.count();
+    joined.unpersist(false);
+    fresh.table().unpersist(false);
+    long unchanged = rows - changed;
+    LOG.info("incremental: {} rows unchanged since {} (embeddings reused), {} new, {} changed, {} gone; embedded {}"
+        + " rows in {} s", unchanged, prev.date(), rows - known, changed - (rows - known),
+        prev.info().rows() - known, fresh.rows(), String.format(Locale.ROOT, "%.1f", fresh.seconds()));
+    manifest.putMetric("incremental.rowsUnchanged", unchanged);
+    manifest.putMetric("incremental.rowsNew", rows - known);
+    manifest.putMetric("incremental.rowsChanged", changed - (rows - known));
+    manifest.putMetric("incremental.rowsGone", prev.info().rows() - known);
+    manifest.putMetric("incremental.rowsEmbedded", fresh.rows());
+    manifest.putMetric("embed.encoder", enc.name());
+    manifest.putMetric("embed.dim", enc.dim());
+    manifest.putMetric("embed.encodeSeconds", fresh.seconds());
+    Double before = prev.info().stageSeconds().get("embed");
+    if (before != null && prev.info().rows() > 0) {
+      // what embedding the reused rows cost the last run, at its rate
+      manifest.putMetric("incremental.embedSecondsSaved", before * unchanged / prev.info().rows());
+    }
+    String hash = enc instanceof io.relabel.spark.embed.ModelIdentity m ? m.modelHash() : "";
+    return new Embedding.Outcome(t, enc.dim(), enc.name(), hash, enc);
+  }
+
+  /**
+   * Reuse: new and changed rows are scored by the last run's baseline (the consensus opinion: out-of-sample for
+   * them) and final model, and decided by the configured policy over those two methods; every other row keeps the
+   * decision and audit columns of the last committed run. No model is trained.
+   */
+  private Dataset<Row> reuseDecisions(Stages stages, Dataset<Row> canonical, Dataset<Row> embedded,
+      ValidatedInput in, Incremental.Previous prev, String[] classNames, int dim, RunManifest manifest) {
+    String runId = manifest.runId();
+    InputContract contract = in.contract();
+    String id = contract.idCol();
+    int nClasses = classNames.length;
+    MlpModel base = Incremental.readModel(spark, prev, Incremental.BASELINE_FILE, dim, nClasses);
+    MlpModel fin = Incremental.readModel(spark, prev, Incremental.FINAL_FILE, dim, nClasses);
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Dataset<Row> last = spark.read().parquet(prev.path());
+    List<String> inputCols = List.of(in.table().columns());
+    List<String> fixed = List.of("label_given", "label_corrected", "label_confidence", "label_changed",
+        "relabel_run_id");
+    List<StructField> extras = new ArrayList<>();
+    for (StructField f : last.schema().fields()) {
+      if (!inputCols.contains(f.name()) && !fixed.contains(f.name())) {
+        extras.add(f); // relabel_reasons, cl_*, hdl_*, emlc_*: what the last run's methods wrote
+      }
+    }
+    long changed = embedded.filter(col(CHANGED)).count();
+    Dataset<Row> decided = stages.run("score-changed", changed, () -> {
+      Dataset<Row> s = embedded.filter(col(CHANGED));
+      s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {base}), Chooser.always(0), TRAINABLE, P_OOF);
+      s = Scoring.score(s, X, jsc.broadcast(new MlpModel[] {fin}), Chooser.always(0), null, P_FINAL);
+      s = Decision.apply(s, labelType(in.table(), contract.labelCol()), classNames,
+          Decision.Setup.from(settings, false, false, false));
+      List<Column> cols = new ArrayList<>(List.of(col(KEY), col("label_corrected"), col("label_confidence")));
+      for (StructField f : extras) {
+        cols.add(f.name().equals(Decision.REASONS) ? col(Decision.REASONS)
+            : lit(null).cast(f.dataType()).as(f.name()));
+      }
+      Dataset<Row> fresh = s.select(cols.toArray(new Column[0]));
+      List<Column> keptCols = new ArrayList<>(List.of(col(KEY), col("label_corrected"), col("label_confidence")));
+      extras.forEach(f -> keptCols.add(col(f.name())));
+      Dataset<Row> kept = embedded.filter(not(col(CHANGED))).select(col(KEY), col(id).as("_rl_kid"))
+          .join(last, col("_rl_kid").equalTo(last.col(id)), "left")
+          .select(keptCols.toArray(new Column[0]));
+      Dataset<Row> all = fresh.unionByName(kept).persist(StorageLevel.MEMORY_AND_DISK());
+      Stages.rowsOut(changed);
+      return all;
+    });
+    manifest.putMetric("incremental.rowsScored", changed);
+    Map<String, Double> before = prev.info().stageSeconds();
+    double saved = 0;
+    for (String st : List.of("privatize", "hdl", "cross-fit", "confident-learning", "retrain", "emlc", "ceiling",
+        "correct", "evaluate")) {
+      saved += before.getOrDefault(st, 0.0);
+    }
+    manifest.putMetric("incremental.trainSecondsSaved", saved);
+    List<Column> out = new ArrayList<>();
+    for (String c : in.table().columns()) {
+      out.add(col(c));
+    }
+    out.add(col(contract.labelCol()).as("label_given"));
+    out.add(col("label_corrected"));
+    out.add(col("label_confidence"));
+    out.add(not(col("label_corrected").eqNullSafe(col(contract.labelCol()))).as("label_changed"));
+    out.add(lit(runId).as("relabel_run_id"));
+    extras.forEach(f -> out.add(col(f.name())));
+    return canonical.join(decided, KEY).select(out.toArray(new Column[0]));
+  }
+
+  /**
+   * The write stage: the table, its manifest and, for a dated run, relabel's state (row id, content hash and
+   * embedding of every row, the encoder and models), all in one staging directory committed by one rename.
+   *
+   * @param embeddings a table with the ordering key, the id and the embedding of every row
+   */
+  private void commit(Stages stages, Dataset<Row> output, String target, boolean replace, RunManifest manifest,
+      long rows, Incremental.Saved saved, Dataset<Row> embeddings, Dataset<Row> canonical, String idCol,
+      LocalDate runDate) {
+    boolean dated = runDate != null;
+    Dataset<Row> state = !dated ? null : embeddings.select(col(KEY), col(idCol).as(Incremental.STATE_ID),
+            col(X).as(Incremental.STATE_EMBEDDING))
+        .join(canonical.select(col(KEY), col(Incremental.HASH).as(Incremental.STATE_HASH)), KEY)
+        .select(Incremental.STATE_ID, Incremental.STATE_HASH, Incremental.STATE_EMBEDDING);
+    stages.run("write", rows, () -> {
       // The manifest travels inside the table, so it is complete up to (not including) this stage.
-      long written = TableWriter.writeAtomically(output, outputPath, overwrite, rows -> {
-        manifest.setOutput(outputPath, rows);
+      long written = TableWriter.writeAtomically(output, target, replace, n -> {
+        manifest.setOutput(target, n);
         manifest.finish();
-        return Map.of(RunManifest.FILE_NAME, manifest.toJson());
-      });
+        Map<String, Object> files = new java.util.LinkedHashMap<>();
+        files.put(RunManifest.FILE_NAME, manifest.toJson());
+        if (dated) {
+          files.putAll(saved.files(manifest, runDate, n));
+        }
+        return files;
+      }, !dated ? null : staging -> state.write().parquet(staging + "/" + Incremental.STATE_DIR));
       Stages.rowsOut(written);
       return null;
     });
-    scored.unpersist(false);
-    canonical.unpersist(false);
-    LOG.info("run {} committed {} rows to {}", runId, in.rows(), outputPath);
-    return new Result(runId, outputPath, manifest);
+    LOG.info("run {} committed {} rows to {}", manifest.runId(), rows, target);
   }
 
   /**

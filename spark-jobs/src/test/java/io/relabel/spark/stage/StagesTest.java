@@ -92,4 +92,32 @@ class StagesTest {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> Stages.rowsOut(5));
     assertEquals("Stages.rowsOut(5) called outside a stage", e.getMessage());
   }
+
+  @Test
+  void progressLinesNameTheStageRowsRateAndTimeLeft() {
+    assertEquals("stage 3/9 embed: 30000 of 60000 rows (50%), 1500 rows/s, about 20 s left (Spark job 2 of the"
+        + " stage, 8/16 tasks)", Stages.Progress.line("stage 3/9 embed", 60000, 8, 16, 20.0, 2));
+    assertEquals("stage 1 x: 0 of 100 rows (0%) (Spark job 1 of the stage, 0/4 tasks)",
+        Stages.Progress.line("stage 1 x", 100, 0, 4, 3.0, 1));
+    assertEquals("stage 2/2 y: 25% of the tasks, about 9 s left (Spark job 1 of the stage, 1/4 tasks)",
+        Stages.Progress.line("stage 2/2 y", -1, 1, 4, 3.0, 1));
+  }
+
+  @Test
+  void aRunningStageReportsItsProgressFromItsJobGroup() {
+    SparkSession spark = SparkTestSession.get();
+    Stages stages = new Stages(spark, manifest(), 1).progressEvery(1);
+    List<String> lines = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
+    stages.progressSink = lines::add;
+    long n = stages.run("slow", 6, () -> spark.range(0, 6, 1, 6).toJavaRDD().map(x -> {
+      Thread.sleep(1200);
+      return x;
+    }).count());
+    assertEquals(6L, n);
+    assertTrue(lines.stream().anyMatch(l -> l.matches("stage 1/1 slow: [0-6] of 6 rows \\(\\d+%\\).*"
+        + "\\(Spark job 1 of the stage, [0-6]/6 tasks\\)")), "progress lines: " + lines);
+    int before = lines.size();
+    stages.run("quiet", 1, () -> null);
+    assertEquals(before, lines.size(), "no line after the stage ended");
+  }
 }
