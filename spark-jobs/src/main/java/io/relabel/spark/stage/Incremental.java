@@ -135,6 +135,8 @@ public final class Incremental {
     private final Map<String, String> inputSchema;
     private byte[] baseline;
     private byte[] finalModel;
+    private Map<String, Double> inherited = Map.of();
+    private java.util.Set<String> partial = java.util.Set.of();
 
     Saved(String encoder, int dim, String encoderHash, byte[] encoderBytes, List<String> classes,
         Map<String, String> inputSchema) {
@@ -152,10 +154,26 @@ public final class Incremental {
       this.finalModel = finalModel;
     }
 
+    /**
+     * Stage costs carried over from the last run: for stages this run skipped, and for {@code partialStages} that
+     * ran here on a few rows only. The state then keeps what each stage costs on the whole table, which is what the
+     * next run's time-saved estimates need.
+     */
+    void inherit(Map<String, Double> lastSeconds, java.util.Set<String> partialStages) {
+      this.inherited = lastSeconds;
+      this.partial = partialStages;
+    }
+
     /** The sidecar files of the state, for {@code rows} rows written by the run {@code manifest} describes. */
     Map<String, Object> files(io.relabel.spark.io.RunManifest manifest, LocalDate date, long rows) {
       Map<String, Double> seconds = new LinkedHashMap<>();
       manifest.stages().forEach(st -> seconds.merge(st.name(), st.seconds(), Double::sum));
+      for (String st : partial) {
+        if (inherited.containsKey(st)) {
+          seconds.put(st, inherited.get(st));
+        }
+      }
+      inherited.forEach(seconds::putIfAbsent);
       boolean models = baseline != null && finalModel != null;
       StateInfo info = new StateInfo(manifest.runId(), date.toString(), inputSchema, encoder, dim, encoderHash,
           classes, manifest.settings(), models, rows, seconds);

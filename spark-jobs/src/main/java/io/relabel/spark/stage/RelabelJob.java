@@ -314,6 +314,9 @@ public final class RelabelJob {
     String idCol = contract.idCol();
     Incremental.Saved saved = new Incremental.Saved(embedded.encoder(), embedded.dim(), embedded.modelHash(),
         Incremental.encoderBytes(embedded.fitted()), classes, Incremental.readColumns(table.schema(), contract));
+    if (extend) {
+      saved.inherit(prev.info().stageSeconds(), java.util.Set.of("embed"));
+    }
     if (incremental == Incremental.Mode.REUSE && prev != null) {
       // Reuse: only new and changed rows are scored, by the stored models; every other row keeps its last decision.
       stages.replan(4);

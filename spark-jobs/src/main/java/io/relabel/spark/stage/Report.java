@@ -39,6 +39,19 @@ public final class Report {
       row(sb, "test accuracy: retrained", eval.path("test").path("retrainedAccuracy"), true);
       row(sb, "test accuracy: ceiling (true labels)", eval.path("test").path("ceilingAccuracy"), true);
     }
+    JsonNode inc = metrics.path("incremental");
+    if (inc.has("rowsUnchanged")) {
+      sb.append(String.format(Locale.ROOT, "%nincremental (%s) against the run of %s:%n", inc.path("mode").asText(),
+          inc.path("previousRunDate").asText()));
+      row(sb, "rows unchanged (kept)", inc.path("rowsUnchanged"), false);
+      row(sb, "rows new", inc.path("rowsNew"), false);
+      row(sb, "rows changed", inc.path("rowsChanged"), false);
+      row(sb, "rows gone", inc.path("rowsGone"), false);
+      row(sb, "rows embedded", inc.path("rowsEmbedded"), false);
+      row(sb, "rows scored", inc.path("rowsScored"), false);
+      row(sb, "embedding seconds saved (estimate)", inc.path("embedSecondsSaved"), true);
+      row(sb, "training seconds saved (estimate)", inc.path("trainSecondsSaved"), true);
+    }
     JsonNode stages = m.path("stages");
     if (stages.isArray() && stages.size() > 0) {
       sb.append(String.format(Locale.ROOT, "%n%-18s %9s %12s %12s%n", "stage", "seconds", "rows in", "rows/s"));

@@ -49,6 +49,8 @@ class IncrementalRunTest {
   static final int DIM = 10;
   static String day1;
   static String day2;
+  /** An output root holding day 1's committed partition (one run, copied by each test that starts from it). */
+  static Path base;
 
   static final Map<String, String> FAST = Map.of(
       "relabel.train.epochs", "4",
@@ -70,6 +72,24 @@ class IncrementalRunTest {
     write(day1, rows(0, ROWS, false));
     List<Row> next = new ArrayList<>(rows(30, ROWS + 50, true));
     write(day2, next);
+    base = dir.resolve("base");
+    run(day1, base.toString(), DAY1, Map.of());
+  }
+
+  /** A new output root with day 1's partition in it. */
+  static String fromDay1(String name) throws java.io.IOException {
+    Path to = dir.resolve(name);
+    try (java.util.stream.Stream<Path> all = Files.walk(base)) {
+      for (Path p : all.toList()) {
+        Path q = to.resolve(base.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(q);
+        } else {
+          Files.copy(p, q);
+        }
+      }
+    }
+    return to.toString();
   }
 
   static List<Row> rows(int from, int to, boolean changed) {
@@ -132,10 +152,9 @@ class IncrementalRunTest {
 
   @Test
   void reRunOfADateIsIdenticalAndTheNextDateReusesUnchangedRows() throws Exception {
-    String out = dir.resolve("nightly").toString();
-    RelabelJob.Result first = run(day1, out, DAY1, Map.of("relabel.incremental.mode", "reuse"));
+    String out = fromDay1("nightly");
     String p1 = Incremental.partitionPath(out, DAY1);
-    assertEquals(p1, first.outputPath());
+    RunManifest first = manifest(p1);
     assertTrue(first.runId().startsWith("2026-11-01-"), first.runId());
     List<Row> before = sorted(p1);
     assertEquals(ROWS, before.size());
@@ -146,7 +165,8 @@ class IncrementalRunTest {
     }
 
     // the same date, input and settings again: the partition is replaced by an identical one
-    RelabelJob.Result again = run(day1, out, DAY1, Map.of("relabel.incremental.mode", "reuse"));
+    RelabelJob.Result again = run(day1, out, DAY1, Map.of());
+    assertEquals(p1, again.outputPath());
     assertEquals(first.runId(), again.runId());
     assertEquals(before, sorted(p1));
 
@@ -161,6 +181,12 @@ class IncrementalRunTest {
     assertEquals(110, metric(m, "incremental.rowsEmbedded"));
     assertEquals(110, metric(m, "incremental.rowsScored"));
     assertEquals("2026-11-01", m.getMetric("incremental.previousRunDate"));
+    String report = Report.render(m.toJson());
+    assertTrue(report.contains("incremental (reuse) against the run of 2026-11-01:"), report);
+    assertTrue(report.matches("(?s).*rows embedded +110\n.*"), report);
+    // the state keeps what the skipped stages cost on the whole table, for the next run's estimate
+    String state = Files.readString(Path.of(Incremental.partitionPath(out, DAY2), Incremental.STATE_INFO));
+    assertTrue(state.contains("\"cross-fit\""), state);
     assertEquals(List.of("validate", "embed", "score-changed"),
         m.stages().stream().map(RunManifest.StageRecord::name).toList(), "no model is trained");
     assertEquals(before, sorted(p1), "the day-1 partition is left alone");
@@ -197,8 +223,7 @@ class IncrementalRunTest {
 
   @Test
   void refreshEmbedsOnlyChangedRowsWithTheStoredEncoderAndRetrains() throws Exception {
-    String out = dir.resolve("refresh").toString();
-    run(day1, out, DAY1, Map.of());
+    String out = fromDay1("refresh");
     String p1 = Incremental.partitionPath(out, DAY1);
     run(day2, out, DAY2, Map.of("relabel.incremental.mode", "refresh"));
     String p2 = Incremental.partitionPath(out, DAY2);
@@ -250,9 +275,9 @@ class IncrementalRunTest {
         + " --run-date YYYY-MM-DD", noDate.getMessage());
     assertFalse(Files.exists(Path.of(out)));
 
-    run(day1, out, DAY1, Map.of());
+    String dated = fromDay1("refuse-dated");
     // a setting the stored models answer for has changed
-    RelabelException setting = assertThrows(RelabelException.class, () -> run(day2, out, DAY2,
+    RelabelException setting = assertThrows(RelabelException.class, () -> run(day2, dated, DAY2,
         Map.of("relabel.incremental.mode", "reuse", "relabel.train.epochs", "5")));
     assertEquals("relabel.incremental.mode=reuse: setting relabel.train.epochs was '4' in the run of 2026-11-01,"
         + " now '5'; its models answer for the old settings: use refresh", setting.getMessage());
@@ -261,12 +286,12 @@ class IncrementalRunTest {
     String doubles = dir.resolve("day2-doubles").toString();
     SparkTestSession.get().read().parquet(day2)
         .withColumn("features", col("features").cast("array<double>")).write().parquet(doubles);
-    RelabelException schema = assertThrows(RelabelException.class, () -> run(doubles, out, DAY2,
+    RelabelException schema = assertThrows(RelabelException.class, () -> run(doubles, dated, DAY2,
         Map.of("relabel.incremental.mode", "refresh")));
-    assertEquals("the input's schema changed since the run of 2026-11-01 (" + Incremental.partitionPath(out, DAY1)
+    assertEquals("the input's schema changed since the run of 2026-11-01 (" + Incremental.partitionPath(dated, DAY1)
         + "): column 'features' was array<float>, now array<double>; run once with relabel.incremental.mode=off to"
         + " start a new state", schema.getMessage());
-    assertFalse(Files.exists(Path.of(Incremental.partitionPath(out, DAY2))), "nothing written for a refused run");
+    assertFalse(Files.exists(Path.of(Incremental.partitionPath(dated, DAY2))), "nothing written for a refused run");
 
     RelabelException badDate = assertThrows(RelabelException.class, () -> Incremental.parseDate("2026-13-01"));
     assertEquals("--run-date must be a date YYYY-MM-DD, not '2026-13-01'", badDate.getMessage());
