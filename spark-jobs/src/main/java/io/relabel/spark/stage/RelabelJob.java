@@ -445,10 +445,11 @@ public final class RelabelJob {
         KEY).select(out.toArray(new Column[0]));
     stages.run("write", in.rows(), () -> {
       // The manifest travels inside the table, so it is complete up to (not including) this stage.
+      var report = RunReport.stats(scored, canonical, in, decide, settings);
       long written = TableWriter.writeAtomically(output, outputPath, overwrite, rows -> {
         manifest.setOutput(outputPath, rows);
         manifest.finish();
-        return Map.of(RunManifest.FILE_NAME, manifest.toJson());
+        return RunReport.sidecars(manifest.toJson(), report);
       });
       Stages.rowsOut(written);
       return null;
