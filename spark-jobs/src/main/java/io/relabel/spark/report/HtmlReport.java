@@ -53,7 +53,8 @@ public final class HtmlReport {
     }
     StringBuilder h = new StringBuilder(64 * 1024);
     h.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-        .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">\n")
+        .append("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; ")
+        .append("style-src 'unsafe-inline'\">\n")
         .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
         .append("<title>relabel run ").append(esc(m.path("runId").asText())).append("</title>\n<style>")
         .append(CSS).append("</style>\n</head>\n<body>\n");
@@ -186,9 +187,9 @@ public final class HtmlReport {
       h.append("<h3>Estimated noise-transition matrix</h3>\n<p class=\"note\">Confident learning did not run "
           + "(relabel.cl.enabled=false), so there is no estimate.</p>\n");
     }
-    h.append("</div>\n<div class=\"panel\">\n<h3>Given → corrected</h3>\n<p class=\"note\">Labeled rows by given (row) and "
-        + "corrected (column) class; off the diagonal are the changes. Colour: share of the row (square-root "
-        + "scale).</p>\n");
+    h.append("</div>\n<div class=\"panel\">\n<h3>Given → corrected</h3>\n<p class=\"note\">Labeled rows by "
+        + "given (row) and corrected (column) class; off the diagonal are the changes. Colour: share of the row "
+        + "(square-root scale).</p>\n");
     double[][] shade = new double[k][k];
     String[][] text = new String[k][k];
     String[][] tips = new String[k][k];
@@ -347,8 +348,9 @@ public final class HtmlReport {
     h.append("<table class=\"samples\"><tr><th>id</th><th>given</th><th>corrected</th><th>confidence</th>"
         + "<th>reasons</th>").append(text ? "<th>text</th>" : "").append("</tr>");
     for (ReportStats.Sample r : rows) {
-      h.append("<tr><td><bdi>").append(esc(r.id())).append("</bdi></td><td><bdi>").append(esc(r.given()))
-          .append("</bdi></td><td><bdi>").append(esc(r.corrected())).append("</bdi></td><td class=\"n\">")
+      h.append("<tr><td class=\"id\"><bdi>").append(esc(r.id())).append("</bdi></td><td><bdi>")
+          .append(esc(r.given())).append("</bdi></td><td><bdi>").append(esc(r.corrected()))
+          .append("</bdi></td><td class=\"n\">")
           .append(r.confidence() == null ? "-" : fixed(r.confidence(), 3)).append("</td><td>");
       List<String> parts = new ArrayList<>();
       for (ReportStats.Reason why : r.reasons()) {
@@ -590,7 +592,8 @@ public final class HtmlReport {
       h3{font-size:15px;margin:6px 0 6px}
       .note{color:#5a6373;font-size:12.5px;margin:2px 0 8px;max-width:70em}
       .row{display:flex;flex-wrap:wrap;gap:12px 36px;align-items:flex-start}
-      .panel{flex:0 1 auto;max-width:560px}
+      .panel{flex:0 0 auto}
+      .panel .note{max-width:540px}
       table{border-collapse:collapse;font-size:13px}
       th,td{padding:3px 10px;border-bottom:1px solid #e6e9ee;text-align:left;vertical-align:top}
       th{font-weight:600}
@@ -615,7 +618,8 @@ public final class HtmlReport {
       svg rect.cell{stroke:#ffffff;stroke-width:1}
       svg text.cv.dark{fill:#ffffff}
       table.samples td{font-size:12.5px}
-      td.text{max-width:420px;color:#394150}
+      td.text{min-width:280px;max-width:460px;color:#394150}
+      td.id{white-space:nowrap}
       .why{display:inline-block;background:#eef1f5;border-radius:3px;padding:0 5px;margin:1px 2px;white-space:nowrap}
       """;
 }
