@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.relabel.core.config.Settings;
 import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.SparkTestSession;
-import io.relabel.spark.stage.RelabelJob;
+import io.relabel.spark.cli.CliRun;
+import io.relabel.spark.io.RunManifest;
 import java.awt.image.BufferedImage;
 import java.io.File;
 import java.io.IOException;
@@ -36,10 +36,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A real run's {@code _report.html}, opened in headless Chromium (the Debian package chromium; bin/install-chromium
- * installs it, and bin/test runs that first). The screenshot is kept at {@code spark-jobs/target/report-screenshot.png}
- * and the page beside it ({@code report-screenshot.html}).
- * Tag {@code browser}: a plain {@code mvn test} leaves it out (it needs chromium), bin/test runs it.
+ * A real run's {@code _report.html} (through {@code relabel run}, which prints its path), opened in headless
+ * Chromium (the Debian package chromium; bin/install-chromium installs it, and bin/test runs that first). The
+ * screenshot is kept at {@code spark-jobs/target/report-screenshot.png} and the page beside it
+ * ({@code report-screenshot.html}). Tag {@code browser}: a plain {@code mvn test} leaves it out (it needs chromium),
+ * bin/test runs it.
  */
 @Tag("spark")
 @Tag("browser")
@@ -118,14 +119,18 @@ class ReportScreenshotTest {
         "relabel.decide.minVotes", "2",
         "relabel.report.samples", "12"));
     String out = dir.resolve("out").toString();
-    RelabelJob.Result r = new RelabelJob(SparkTestSession.get(), Settings.defaults().with(fast))
-        .run(writeInput(), out, false, "test");
+    List<String> args = new ArrayList<>(List.of("run", "--input", writeInput(), "--output", out, "--master",
+        "local[2]"));
+    fast.forEach((k, v) -> args.addAll(List.of("--set", k + "=" + v)));
+    CliRun run = CliRun.of(args.toArray(String[]::new));
+    assertEquals(0, run.exitCode(), run.err());
 
     Path report = Path.of(out, HtmlReport.FILE_NAME);
+    assertTrue(run.out().contains("\noutput: " + out + "\nreport: " + report + "\n"), run.out());
     assertTrue(Files.isRegularFile(report), "the committed output holds " + HtmlReport.FILE_NAME);
-    assertTrue(Files.isRegularFile(Path.of(out, "_manifest.json")));
+    RunManifest manifest = RunManifest.fromJson(Files.readString(Path.of(out, RunManifest.FILE_NAME)));
     String html = Files.readString(report, StandardCharsets.UTF_8);
-    assertTrue(html.contains(r.runId()));
+    assertTrue(html.contains(manifest.runId()));
     assertTrue(html.contains("&lt;b&gt;dog&lt;/b&gt;") && !html.contains("<b>dog"));
     assertTrue(html.contains("data-name=\"noise\"") && html.contains("data-name=\"changes\""));
     assertTrue(html.contains("<table class=\"samples\">"), "a 25% noisy table has changed rows to sample");
