@@ -1,7 +1,9 @@
 package io.relabel.spark.report;
 
+import com.fasterxml.jackson.core.json.JsonReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -30,10 +32,17 @@ public final class HtmlReport {
   static final String KEPT = "#8c96a8";
   static final String FILLED = "#8a63c2";
 
+  /** Classes up to which the matrices are drawn as heat maps and every class gets a bar. */
+  static final int MAX_GRID_CLASSES = 60;
+  /** Cells listed instead of a heat map for more classes. */
+  static final int TOP_CELLS = 40;
+
   /** Code points of a class name in chart axes before it is cut (the full name is in the tooltip). */
   static final int LABEL_CHARS = 16;
 
-  private static final ObjectMapper JSON = new ObjectMapper();
+  // a metric that is not a finite number must not make the report, and with it the run's commit, fail
+  private static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
 
   /** The settings the header lists (all of them are in a folded table below it). */
   private static final List<String> KEY_SETTINGS = List.of("relabel.seed", "relabel.embed.encoder",
@@ -171,18 +180,20 @@ public final class HtmlReport {
           .append(", ").append(count(cl.path("issues").asLong())).append(" issues among ")
           .append(count(cl.path("rows").asLong())).append(" rows.</p>\n");
       double[][] shade = new double[k][k];
+      double[][] values = new double[k][k];
       String[][] text = new String[k][k];
       String[][] tips = new String[k][k];
       for (int i = 0; i < k; i++) {
         for (int j = 0; j < k; j++) {
           JsonNode v = noise.path(i).path(j);
           double p = v.isNumber() ? v.asDouble() : Double.NaN;
+          values[i][j] = p;
           shade[i][j] = Double.isNaN(p) ? Double.NaN : Math.sqrt(Math.max(0, Math.min(1, p)));
           text[i][j] = Double.isNaN(p) ? "–" : fixed(p, 2);
           tips[i][j] = "given " + classes.get(i) + ", true " + classes.get(j) + ": " + text[i][j];
         }
       }
-      h.append(heatMap("noise", classes, shade, text, tips, "given class", "true class"));
+      h.append(matrix("noise", classes, shade, values, text, tips, "given class", "true class"));
     } else {
       h.append("<h3>Estimated noise-transition matrix</h3>\n<p class=\"note\">Confident learning did not run "
           + "(relabel.cl.enabled=false), so there is no estimate.</p>\n");
@@ -191,6 +202,7 @@ public final class HtmlReport {
         + "given (row) and corrected (column) class; off the diagonal are the changes. Colour: share of the row "
         + "(square-root scale).</p>\n");
     double[][] shade = new double[k][k];
+    double[][] values = new double[k][k];
     String[][] text = new String[k][k];
     String[][] tips = new String[k][k];
     for (int i = 0; i < k; i++) {
@@ -200,12 +212,13 @@ public final class HtmlReport {
       }
       for (int j = 0; j < k; j++) {
         long v = s.changes()[i][j];
+        values[i][j] = v;
         shade[i][j] = rowTotal == 0 ? Double.NaN : Math.sqrt((double) v / rowTotal);
         text[i][j] = Long.toString(v);
         tips[i][j] = "given " + classes.get(i) + " → " + classes.get(j) + ": " + count(v) + " rows";
       }
     }
-    h.append(heatMap("changes", classes, shade, text, tips, "given class", "corrected class"));
+    h.append(matrix("changes", classes, shade, values, text, tips, "given class", "corrected class"));
     h.append("</div>\n</div>\n</section>\n");
   }
 
@@ -222,24 +235,35 @@ public final class HtmlReport {
         }
       }
     }
-    long max = 1;
+    // with many classes, the ones with the most changes (in class-list order)
+    List<Integer> shown = new ArrayList<>();
     for (int i = 0; i < k; i++) {
+      shown.add(i);
+    }
+    if (k > MAX_GRID_CLASSES) {
+      shown.sort((a, b) -> Long.compare(from[b] + into[b] + s.filledInto()[b], from[a] + into[a] + s.filledInto()[a]));
+      shown = new ArrayList<>(shown.subList(0, MAX_GRID_CLASSES));
+      shown.sort(null);
+    }
+    long max = 1;
+    for (int i : shown) {
       max = Math.max(max, Math.max(from[i], into[i] + s.filledInto()[i]));
     }
-    int labelW = labelWidth(classes);
+    int labelW = labelWidth(shown.stream().map(classes::get).toList());
     int half = 300;
     int rowH = 20;
     int top = 34;
     int width = labelW + 2 * half + 120;
-    int height = top + k * rowH + 10;
+    int height = top + shown.size() * rowH + 10;
     StringBuilder g = new StringBuilder();
     int axis = labelW + half + 50;
     g.append(svgOpen(width, height, "changes per class"));
     g.append(text(axis - 8, 14, "end", "changed away from the class", "legend"));
     g.append(text(axis + 8, 14, "start", "changed into the class", "legend"));
     g.append(legendBox(axis + 200, 5, FILLED)).append(text(axis + 214, 14, "start", "filled", "legend"));
-    for (int i = 0; i < k; i++) {
-      int y = top + i * rowH;
+    for (int row = 0; row < shown.size(); row++) {
+      int i = shown.get(row);
+      int y = top + row * rowH;
       g.append(label(labelW - 6, y + 14, "end", classes.get(i)));
       int wf = (int) Math.round((double) from[i] / max * half);
       int wi = (int) Math.round((double) into[i] / max * half);
@@ -256,7 +280,12 @@ public final class HtmlReport {
     g.append("<line x1=\"").append(axis).append("\" y1=\"").append(top - 2).append("\" x2=\"").append(axis)
         .append("\" y2=\"").append(height - 6).append("\" class=\"axis\"/>");
     g.append("</svg>");
-    h.append("<section id=\"per-class\">\n<h2>Changes per class</h2>\n").append(g).append("\n</section>\n");
+    h.append("<section id=\"per-class\">\n<h2>Changes per class</h2>\n");
+    if (shown.size() < k) {
+      h.append("<p class=\"note\">The ").append(shown.size()).append(" of ").append(k)
+          .append(" classes with the most changed and filled rows.</p>\n");
+    }
+    h.append(g).append("\n</section>\n");
   }
 
   private static void histograms(StringBuilder h, ReportStats.Stats s) {
@@ -399,6 +428,38 @@ public final class HtmlReport {
   }
 
   // ------------------------------------------------------------------------------------------------ charts
+
+  /**
+   * A heat map, or for more than {@link #MAX_GRID_CLASSES} classes (whose grid would be unreadable and its page
+   * huge) a table of the {@link #TOP_CELLS} largest cells off the diagonal.
+   */
+  static String matrix(String name, List<String> classes, double[][] shade, double[][] values, String[][] text,
+      String[][] tips, String rowAxis, String colAxis) {
+    int k = classes.size();
+    if (k <= MAX_GRID_CLASSES) {
+      return heatMap(name, classes, shade, text, tips, rowAxis, colAxis);
+    }
+    List<int[]> cells = new ArrayList<>();
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        if (i != j && !Double.isNaN(values[i][j]) && values[i][j] > 0) {
+          cells.add(new int[] {i, j});
+        }
+      }
+    }
+    cells.sort((a, b) -> a[0] == b[0] && a[1] == b[1] ? 0
+        : values[a[0]][a[1]] != values[b[0]][b[1]] ? Double.compare(values[b[0]][b[1]], values[a[0]][a[1]])
+        : a[0] != b[0] ? Integer.compare(a[0], b[0]) : Integer.compare(a[1], b[1]));
+    StringBuilder t = new StringBuilder("<p class=\"note\">").append(k).append(" classes are too many for a grid: the ")
+        .append(Math.min(TOP_CELLS, cells.size())).append(" largest cells off the diagonal.</p>\n")
+        .append("<table class=\"num top\" data-name=\"").append(esc(name)).append("\"><tr><th>")
+        .append(esc(rowAxis)).append("</th><th>").append(esc(colAxis)).append("</th><th>value</th></tr>");
+    for (int[] c : cells.subList(0, Math.min(TOP_CELLS, cells.size()))) {
+      t.append("<tr><th><bdi>").append(esc(classes.get(c[0]))).append("</bdi></th><th><bdi>")
+          .append(esc(classes.get(c[1]))).append("</bdi></th><td>").append(esc(text[c[0]][c[1]])).append("</td></tr>");
+    }
+    return t.append("</table>").toString();
+  }
 
   /**
    * A C×C heat map: one cell per (row, column) with its number printed, cells coloured by {@code shade} in [0, 1]

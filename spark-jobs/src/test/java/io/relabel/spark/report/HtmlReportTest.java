@@ -179,6 +179,34 @@ class HtmlReportTest {
   }
 
   @Test
+  void aHundredClassesGetTheLargestCellsAndBarsInsteadOfAGrid() {
+    List<String> classes = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      classes.add("c" + i);
+    }
+    String html = HtmlReport.render(manifest(false, false), stats(classes));
+    assertFalse(html.contains("data-name=\"changes\" ") || html.contains("<rect class=\"cell\""), "no grid");
+    assertTrue(html.contains("100 classes are too many for a grid: the 40 largest cells off the diagonal."));
+    int table = html.indexOf("<table class=\"num top\" data-name=\"changes\">");
+    assertTrue(table >= 0);
+    String rows = html.substring(table, html.indexOf("</table>", table));
+    assertEquals(1 + HtmlReport.TOP_CELLS, rows.split("<tr>").length - 1, "header and 40 cells");
+    // every off-diagonal count is (i + 2j) mod 3, so the largest are 2s, first by given then corrected class
+    assertTrue(rows.contains("<tr><th><bdi>c0</bdi></th><th><bdi>c1</bdi></th><td>2</td></tr><tr><th><bdi>c0"
+        + "</bdi></th><th><bdi>c4</bdi></th><td>2</td></tr>"), rows.substring(0, 400));
+    assertTrue(html.contains("The 60 of 100 classes with the most changed and filled rows."));
+    assertTrue(html.length() < 200_000, "page of " + html.length() + " characters");
+  }
+
+  @Test
+  void aNonFiniteMetricIsShownAsMissing() {
+    String m = manifest(true, false).replace("[0.0, 0.0, 0.05, 0.8]", "[NaN, 0.0, 0.05, 0.8]");
+    List<String[]> noise = cells(HtmlReport.render(m, stats(CLASSES)), "noise");
+    assertEquals("–", noise.get(12)[0]);
+    assertEquals(HtmlReport.EMPTY_CELL, noise.get(12)[1]);
+  }
+
+  @Test
   void manyClassesKeepTheirNamesReadable() {
     List<String> classes = new ArrayList<>();
     for (int i = 0; i < 26; i++) {
