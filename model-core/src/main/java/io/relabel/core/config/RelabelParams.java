@@ -393,6 +393,15 @@ public final class RelabelParams {
       "When held-out rows exist, also train the retraining recipe relabel.consensus.retrain did not choose (full or"
           + " consensus) and report both test accuracies (evaluation only; the output uses the chosen one).");
 
+  // ---- run report
+  public static final Param<Boolean> REPORT_ENABLED = Param.bool("relabel.report.enabled",
+      "Write _report.html beside _manifest.json in the output: counts, the noise-transition and change matrices as"
+          + " heat maps, changes per class, confidence histograms, per-method agreement and sample changed rows"
+          + " (one self-contained page, no external resources; one extra pass over the scored rows).");
+  public static final Param<Integer> REPORT_SAMPLES = Param.intRange("relabel.report.samples",
+      "Changed rows the report lists, drawn by a seeded per-row key (the same rows for the same seed and ids).",
+      0, 1000);
+
   // ---- noise injection (evaluation data only)
   public static final Param<String> NOISE_TYPE = Param.oneOf("relabel.noise.type",
       "symmetric: each flipped label moves to a uniformly drawn other class; pair: flips follow relabel.noise.pairs.",

@@ -1,8 +1,9 @@
 package io.relabel.spark.cli;
 
+import io.relabel.core.config.RelabelParams;
 import io.relabel.core.config.Settings;
 import io.relabel.spark.SparkSessions;
-import io.relabel.core.config.RelabelParams;
+import io.relabel.spark.report.HtmlReport;
 import io.relabel.spark.stage.Incremental;
 import io.relabel.spark.stage.RelabelJob;
 import io.relabel.spark.stage.Report;
@@ -21,7 +22,8 @@ import picocli.CommandLine.Option;
 @Command(name = "run", mixinStandardHelpOptions = true,
     description = {"Finds and fixes wrong labels in a Parquet table and writes a corrected copy with an audit.",
         "Output: every input column plus label_given, label_corrected, label_confidence, label_changed and",
-        "relabel_run_id, with the run manifest as _manifest.json inside; staged, then committed atomically.",
+        "relabel_run_id, with the run manifest as _manifest.json and the run report as _report.html inside;",
+        "staged, then committed atomically.",
         "Settings: see conf/relabel.properties (override with --conf FILE or --set key=value)."})
 public final class RunCommand implements Callable<Integer> {
 
@@ -68,6 +70,10 @@ public final class RunCommand implements Callable<Integer> {
     }
     System.out.print(Report.render(json));
     System.out.println("output: " + r.outputPath());
+    // an incremental reuse run scores only the changed rows and writes no report
+    if (settings.get(RelabelParams.REPORT_ENABLED) && r.manifest().getMetric("incremental.rowsScored") == null) {
+      System.out.println("report: " + new org.apache.hadoop.fs.Path(r.outputPath(), HtmlReport.FILE_NAME));
+    }
     return 0;
   }
 }

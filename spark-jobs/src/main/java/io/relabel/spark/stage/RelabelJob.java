@@ -323,7 +323,9 @@ public final class RelabelJob {
       Dataset<Row> output = reuseDecisions(stages, canonical, embeddedRows, in, prev, classNames, dim, manifest);
       saved.models(Incremental.readBytes(spark, new org.apache.hadoop.fs.Path(prev.path(), Incremental.BASELINE_FILE)),
           Incremental.readBytes(spark, new org.apache.hadoop.fs.Path(prev.path(), Incremental.FINAL_FILE)));
-      commit(stages, output, target, replace, manifest, in.rows(), saved, embeddedRows, canonical, idCol, runDate);
+      // no report: its figures need every row's opinions, and a reuse run scores only the rows that changed
+      commit(stages, output, target, replace, manifest, in.rows(), saved, embeddedRows, canonical, idCol, runDate,
+          null);
       embeddedRows.unpersist(false);
       canonical.unpersist(false);
       return new Result(runId, target, manifest);
@@ -537,7 +539,8 @@ public final class RelabelJob {
     if (!withEmlc) {
       saved.models(Incremental.modelBytes(baselineModel[0]), Incremental.modelBytes(finalModel));
     }
-    commit(stages, output, target, replace, manifest, in.rows(), saved, scored, canonical, idCol, runDate);
+    commit(stages, output, target, replace, manifest, in.rows(), saved, scored, canonical, idCol, runDate,
+        () -> RunReport.stats(scored, canonical, in, decide, settings));
     scored.unpersist(false);
     canonical.unpersist(false);
     return new Result(runId, target, manifest);
@@ -674,11 +677,12 @@ public final class RelabelJob {
    * The write stage: the table, its manifest and, for a dated run, relabel's state (row id, content hash and
    * embedding of every row, the encoder and models), all in one staging directory committed by one rename.
    *
-   * @param embeddings a table with the ordering key, the id and the embedding of every row
+   * @param embeddings  a table with the ordering key, the id and the embedding of every row
+   * @param reportStats the run report's figures, computed inside the stage; null for no report
    */
   private void commit(Stages stages, Dataset<Row> output, String target, boolean replace, RunManifest manifest,
       long rows, Incremental.Saved saved, Dataset<Row> embeddings, Dataset<Row> canonical, String idCol,
-      LocalDate runDate) {
+      LocalDate runDate, java.util.function.Supplier<io.relabel.spark.report.ReportStats.Stats> reportStats) {
     boolean dated = runDate != null;
     Dataset<Row> state = !dated ? null : embeddings.select(col(KEY), col(idCol).as(Incremental.STATE_ID),
             col(X).as(Incremental.STATE_EMBEDDING))
@@ -686,11 +690,16 @@ public final class RelabelJob {
         .select(Incremental.STATE_ID, Incremental.STATE_HASH, Incremental.STATE_EMBEDDING);
     stages.run("write", rows, () -> {
       // The manifest travels inside the table, so it is complete up to (not including) this stage.
+      var report = reportStats == null ? null : reportStats.get();
       long written = TableWriter.writeAtomically(output, target, replace, n -> {
         manifest.setOutput(target, n);
         manifest.finish();
         Map<String, Object> files = new java.util.LinkedHashMap<>();
-        files.put(RunManifest.FILE_NAME, manifest.toJson());
+        if (report != null) {
+          files.putAll(RunReport.sidecars(manifest.toJson(), report));
+        } else {
+          files.put(RunManifest.FILE_NAME, manifest.toJson());
+        }
         if (dated) {
           files.putAll(saved.files(manifest, runDate, n));
         }

@@ -136,6 +136,7 @@ class ClusterRunIT {
     }
     for (String out : List.of(outLocal, outCluster)) {
       assertTrue(Files.isRegularFile(Path.of(out, "_manifest.json")), "no _manifest.json in " + out);
+      assertTrue(Files.isRegularFile(Path.of(out, "_report.html")), "no _report.html in " + out);
     }
 
     SparkSession spark = SparkTestSession.get();

@@ -111,6 +111,7 @@ class RelabelJobTest {
     assertEquals(0, o.filter(col("label_confidence").lt(0).or(col("label_confidence").gt(1))).count());
 
     RunManifest m = RunManifest.fromJson(Files.readString(Path.of(out, RunManifest.FILE_NAME)));
+    assertTrue(Files.readString(Path.of(out, "_report.html")).contains(r.runId()), "the run report is committed");
     double given = ((Number) m.getMetric("eval.train.givenAccuracy")).doubleValue();
     double corrected = ((Number) m.getMetric("eval.train.correctedAccuracy")).doubleValue();
     assertTrue(given < 0.75, "given accuracy " + given);
