@@ -35,9 +35,11 @@ import io.relabel.spark.train.Scoring;
 import io.relabel.spark.train.Scoring.Chooser;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Column;
@@ -113,6 +115,31 @@ public final class RelabelJob {
     this.settings = settings;
   }
 
+  /**
+   * EMLC's teacher learns from the trusted rows alone what a clean label looks like. With none it has nothing to
+   * learn from; with a class that no trusted row carries, its meta step never sees that class as a clean label and
+   * would pull every row of it towards the classes it does see, so both stop the run before any training.
+   */
+  private void checkTrustedCoverage(ValidatedInput in, List<String> classes) {
+    InputContract c = in.contract();
+    if (in.trustedRows() == 0) {
+      throw new RelabelException("relabel.emlc.mode=" + settings.get(RelabelParams.EMLC_MODE)
+          + " trains its teacher on trusted rows, but column '" + c.trustedCol() + "' marks no row as trusted;"
+          + " mark a few hundred verified rows or set relabel.emlc.mode=off");
+    }
+    Set<String> covered = new HashSet<>();
+    for (Row r : in.table().where(col(c.trustedCol()).and(col(c.labelCol()).isNotNull()))
+        .select(col(c.labelCol()).cast(DataTypes.StringType)).distinct().collectAsList()) {
+      covered.add(r.getString(0));
+    }
+    List<String> missing = classes.stream().filter(k -> !covered.contains(k)).toList();
+    if (!missing.isEmpty()) {
+      throw new RelabelException("relabel.emlc.mode=" + settings.get(RelabelParams.EMLC_MODE) + " needs trusted rows"
+          + " of every class, but no row that column '" + c.trustedCol() + "' marks as trusted has class "
+          + String.join(", ", missing) + " (" + missing.size() + " of " + classes.size() + " classes)");
+    }
+  }
+
   public Result run(String inputPath, String outputPath, boolean overwrite, String command) {
     long seed = settings.get(RelabelParams.SEED);
     int workers = settings.get(RelabelParams.TRAIN_WORKERS);
@@ -170,6 +197,9 @@ public final class RelabelJob {
     if (nClasses < 2) {
       throw new RelabelException("column " + contract.labelCol() + " has " + nClasses
           + " class(es) " + classes + "; at least 2 are needed");
+    }
+    if (withEmlc) {
+      checkTrustedCoverage(in, classes);
     }
     String[] classNames = classes.toArray(new String[0]);
 
