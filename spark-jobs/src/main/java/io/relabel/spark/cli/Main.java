@@ -67,12 +67,27 @@ public final class Main implements Runnable {
       if (t instanceof RelabelException) {
         return t.getMessage();
       }
+    }
+    for (Throwable t = ex; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = t.getMessage();
+      // Spark's wrapper for a file a task could not read (a corrupt page behind an intact footer): name the file
+      // and what the reader said, the cause right under the wrapper, not Thrift's "socket closed" at the root
+      if (t instanceof org.apache.spark.SparkException && m != null && m.startsWith(READ_FAILED)
+          && m.contains(". Details:")) {
+        String file = m.substring(READ_FAILED.length(), m.indexOf(". Details:"));
+        Throwable cause = t.getCause();
+        return "input file " + file + " cannot be read (corrupt, or changed while relabel ran): "
+            + (cause == null ? "no details" : cause.getMessage());
+      }
       if (t instanceof org.apache.parquet.io.ParquetDecodingException) {
-        return "a Parquet file of the input cannot be decoded: " + t.getMessage();
+        return "a Parquet file of the input cannot be decoded: " + m;
       }
     }
     return null;
   }
+
+  /** How Spark 3.5's {@code QueryExecutionErrors.cannotReadFilesError} starts its message. */
+  private static final String READ_FAILED = "Encountered error while reading file ";
 
   static Throwable rootCause(Throwable ex) {
     Throwable t = ex;

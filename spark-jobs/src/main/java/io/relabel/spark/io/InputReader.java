@@ -23,11 +23,13 @@ import org.apache.parquet.hadoop.util.HadoopInputFile;
 import org.apache.parquet.schema.MessageType;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.Function;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.execution.datasources.parquet.ParquetToSparkSchemaConverter;
 import org.apache.spark.sql.types.StructType;
+import org.apache.spark.util.SerializableConfiguration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,15 +91,17 @@ public final class InputReader {
    * inside a task, with a message that names neither the column nor the other file.
    */
   private static void checkFiles(SparkSession spark, String path, List<String> files, boolean single) {
-    Map<String, String> confEntries = new HashMap<>();
-    for (Map.Entry<String, String> e : spark.sparkContext().hadoopConfiguration()) {
-      confEntries.put(e.getKey(), e.getValue());
-    }
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    // the Hadoop configuration (credentials included) goes to each executor once, as Spark's own scans send it
+    Broadcast<SerializableConfiguration> conf = jsc.broadcast(
+        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
     int slices = Math.max(1, Math.min(files.size(), spark.sparkContext().defaultParallelism() * 4));
-    List<FileSchema> schemas = JavaSparkContext.fromSparkContext(spark.sparkContext())
-        .parallelize(files, slices)
-        .map(new ReadFooter(confEntries))
-        .collect();
+    List<FileSchema> schemas;
+    try {
+      schemas = jsc.parallelize(files, slices).map(new ReadFooter(conf)).collect();
+    } finally {
+      conf.destroy();
+    }
     String root = new Path(path).toUri().getPath();
     Map<String, String> typeOf = new HashMap<>();
     Map<String, String> fileOf = new HashMap<>();
@@ -189,16 +193,15 @@ public final class InputReader {
   /** Runs on executors: the magic bytes, then the footer, of one file. */
   private static final class ReadFooter implements Function<String, FileSchema> {
     private static final long serialVersionUID = 1L;
-    private final HashMap<String, String> confEntries;
+    private final Broadcast<SerializableConfiguration> hadoopConf;
 
-    ReadFooter(Map<String, String> confEntries) {
-      this.confEntries = new HashMap<>(confEntries);
+    ReadFooter(Broadcast<SerializableConfiguration> hadoopConf) {
+      this.hadoopConf = hadoopConf;
     }
 
     @Override
     public FileSchema call(String file) throws IOException {
-      Configuration conf = new Configuration(false);
-      confEntries.forEach(conf::set);
+      Configuration conf = hadoopConf.value().value();
       Path p = new Path(file);
       FileSystem fs = p.getFileSystem(conf);
       long len = fs.getFileStatus(p).getLen();

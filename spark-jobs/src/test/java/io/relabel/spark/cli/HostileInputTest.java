@@ -36,6 +36,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Hostile and broken input through the command line, one row per case of the README's table "Hostile and broken
@@ -222,6 +223,14 @@ class HostileInputTest {
           Files.write(in.resolve("part-0.parquet"), bytes);
         }, "input {in} is not a Parquet table: part-0.parquet has a corrupt footer (corrupted file: the footer index"
             + " is not within the file: -8)"),
+        of("corrupt data page", in -> {
+          file(good().build(), in, "part-0.parquet");
+          byte[] bytes = Files.readAllBytes(in.resolve("part-0.parquet"));
+          // the first column chunk's data, just after the leading PAR1, overwritten; the footer stays intact
+          Arrays.fill(bytes, 8, 60, (byte) 0x5a);
+          Files.write(in.resolve("part-0.parquet"), bytes);
+        }, "input file file://{in}/part-0.parquet cannot be read (corrupt, or changed while relabel ran): can not"
+            + " read class org.apache.parquet.format.PageHeader: Socket is closed by peer."),
         of("0-byte file", in -> {
           file(good().build(), in, "part-0.parquet");
           Files.write(in.resolve("part-1.parquet"), new byte[0]);
@@ -291,8 +300,9 @@ class HostileInputTest {
    * centres them, and the cosine steps (HDL) treat a zero vector as similar to nothing rather than dividing by its
    * zero length, so no NaN reaches the output.
    */
-  @Test
-  void oddUnicodeLabelsAndAllZeroVectorsRoundTrip() throws Exception {
+  @ParameterizedTest(name = "encoder {0}")
+  @ValueSource(strings = {"pca", "vectors"})
+  void oddUnicodeLabelsAndAllZeroVectorsRoundTrip(String encoder) throws Exception {
     List<String> labels = List.of("\uD83D\uDC31 cat", "\u05DB\u05DC\u05D1", "e\u0301t\u00e9",
         "\uD83D\uDC69\u200D\uD83D\uDCBB", " padded ");
     Tables t = Tables.of("id", DataTypes.LongType, "features", FLOATS, "label", DataTypes.StringType);
@@ -307,13 +317,14 @@ class HostileInputTest {
       }
       t.row(id, x, labels.get(y));
     }
-    Path caseDir = dir.resolve("unicode");
+    Path caseDir = dir.resolve("unicode-" + encoder);
     Path in = caseDir.resolve("in");
     Path out = caseDir.resolve("out");
     table(t).write(in);
     Map<String, String> before = snapshot(in);
     List<String> args = new ArrayList<>(List.of("run", "--input", in.toString(), "--output", out.toString()));
     args.addAll(FAST);
+    args.addAll(List.of("--set", "relabel.embed.encoder=" + encoder));
     CliRun run = CliRun.of(args.toArray(new String[0]));
     assertEquals(0, run.exitCode(), run.err());
     assertFalse(run.err().contains("\tat "), run.err());
