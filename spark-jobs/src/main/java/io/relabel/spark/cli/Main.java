@@ -18,6 +18,9 @@ import picocli.CommandLine.Command;
         DemoCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
+  /** How Spark 3.5's {@code QueryExecutionErrors.cannotReadFilesError} starts its message. */
+  private static final String READ_FAILED = "Encountered error while reading file ";
+
   public static void main(String[] args) {
     System.exit(execute(args));
   }
@@ -56,8 +59,8 @@ public final class Main implements Runnable {
 
   /**
    * The one-line message of a failure the user can fix: a {@link RelabelException} anywhere in the cause chain, an
-   * {@link IllegalArgumentException} thrown by relabel itself (a bad setting), or a Parquet file that cannot be
-   * decoded (its message names the file); null for anything else.
+   * {@link IllegalArgumentException} thrown by relabel itself (a bad setting), or a file a task could not read
+   * (Spark's message names it); null for anything else.
    */
   static String userError(Throwable ex) {
     if (ex instanceof IllegalArgumentException) {
@@ -76,18 +79,15 @@ public final class Main implements Runnable {
           && m.contains(". Details:")) {
         String file = m.substring(READ_FAILED.length(), m.indexOf(". Details:"));
         Throwable cause = t.getCause();
-        return "input file " + file + " cannot be read (corrupt, or changed while relabel ran): "
+        return "file " + file + " cannot be read (corrupt, or changed while relabel ran): "
             + (cause == null ? "no details" : cause.getMessage());
       }
       if (t instanceof org.apache.parquet.io.ParquetDecodingException) {
-        return "a Parquet file of the input cannot be decoded: " + m;
+        return "a Parquet file cannot be decoded: " + m;
       }
     }
     return null;
   }
-
-  /** How Spark 3.5's {@code QueryExecutionErrors.cannotReadFilesError} starts its message. */
-  private static final String READ_FAILED = "Encountered error while reading file ";
 
   static Throwable rootCause(Throwable ex) {
     Throwable t = ex;

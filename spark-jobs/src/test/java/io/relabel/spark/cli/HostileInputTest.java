@@ -173,9 +173,6 @@ class HostileInputTest {
             "relabel.emlc.mode=emlc trains its teacher on trusted rows, but column 'trusted' marks no row as"
                 + " trusted; mark a few hundred verified rows or set relabel.emlc.mode=off",
             "--set", "relabel.emlc.mode=emlc"),
-        of("EMLC trusted rows miss classes", table(trusted(0L, true, 1L, false, 2L, false, 0L, true, 3L, null)),
-            "relabel.emlc.mode=emlc needs trusted rows of every class, but no row that column 'trusted' marks as"
-                + " trusted has class 1, 2, 3 (3 of 4 classes)", "--set", "relabel.emlc.mode=emlc"),
         // ---- string labels
         of("empty string label", table(strings("cat", "", "dog")),
             "column 'label' has an empty or blank label in 1 row; the first is row id 2 with value ''; write null"
@@ -229,7 +226,7 @@ class HostileInputTest {
           // the first column chunk's data, just after the leading PAR1, overwritten; the footer stays intact
           Arrays.fill(bytes, 8, 60, (byte) 0x5a);
           Files.write(in.resolve("part-0.parquet"), bytes);
-        }, "input file file://{in}/part-0.parquet cannot be read (corrupt, or changed while relabel ran): can not"
+        }, "file file://{in}/part-0.parquet cannot be read (corrupt, or changed while relabel ran): can not"
             + " read class org.apache.parquet.format.PageHeader: Socket is closed by peer."),
         of("0-byte file", in -> {
           file(good().build(), in, "part-0.parquet");
