@@ -53,7 +53,8 @@ class HostileInputTest {
       "--set", "relabel.train.epochs=3", "--set", "relabel.consensus.retrainEpochs=3",
       "--set", "relabel.train.hiddenUnits=8", "--set", "relabel.train.batchSize=32",
       "--set", "relabel.train.averagingFrequency=5", "--set", "relabel.embed.pcaDims=3",
-      "--set", "relabel.consensus.folds=2", "--set", "relabel.hdl.minSupport=2");
+      "--set", "relabel.consensus.folds=2", "--set", "relabel.hdl.minSupport=2", "--set", "relabel.hdl.rounds=2",
+      "--set", "relabel.hdl.maxIterations=5", "--set", "relabel.hdl.kMax=5");
 
   /** Writes a case's input table into the directory it is given. */
   @FunctionalInterface
