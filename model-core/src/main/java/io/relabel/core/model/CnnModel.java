@@ -2,11 +2,13 @@ package io.relabel.core.model;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
-import java.io.ObjectInputStream;
-import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
 import java.util.List;
@@ -70,27 +72,79 @@ public final class CnnModel implements Serializable {
     return params.clone();
   }
 
+  /** First bytes of {@link #toBytes()}: names the format, so other bytes are refused before anything is parsed. */
+  private static final String MAGIC = "relabel-cnn-1";
+
   /**
-   * The model as bytes (Java serialisation of this object: spec, configuration JSON, parameters), for carriers that
-   * ship and hash bytes rather than objects, such as a Spark broadcast. Equal models give equal bytes.
+   * The model as bytes (the spec's fields, the configuration JSON, the parameters, in a plain binary layout), for
+   * carriers that ship and hash bytes rather than objects, such as a Spark broadcast. Equal models give equal bytes.
+   * Not Java serialisation: reading these bytes builds only a spec, a string and a float array.
    */
   public byte[] toBytes() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
-      out.writeObject(this);
+    try (DataOutputStream out = new DataOutputStream(bytes)) {
+      out.writeUTF(MAGIC);
+      out.writeInt(spec.height());
+      out.writeInt(spec.width());
+      out.writeInt(spec.depth());
+      out.writeInt(spec.convChannels().size());
+      for (int c : spec.convChannels()) {
+        out.writeInt(c);
+      }
+      out.writeInt(spec.embeddingDim());
+      out.writeInt(spec.maxEpochs());
+      out.writeInt(spec.patience());
+      out.writeInt(spec.batchSize());
+      out.writeDouble(spec.learningRate());
+      out.writeDouble(spec.l2());
+      out.writeDouble(spec.pixelScale());
+      byte[] json = configJson.getBytes(StandardCharsets.UTF_8);
+      out.writeInt(json.length);
+      out.write(json);
+      out.writeInt(params.length);
+      for (float p : params) {
+        out.writeFloat(p);
+      }
+      out.writeInt(nClasses);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot serialise a CNN model", e);
+      throw new UncheckedIOException("cannot write a CNN model", e);
     }
     return bytes.toByteArray();
   }
 
   /** The model {@link #toBytes()} wrote. */
   public static CnnModel fromBytes(byte[] bytes) {
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes))) {
-      return (CnnModel) in.readObject();
-    } catch (IOException | ClassNotFoundException | ClassCastException e) {
+    try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+      if (!MAGIC.equals(in.readUTF())) {
+        throw new IOException("no " + MAGIC + " header");
+      }
+      int height = in.readInt();
+      int width = in.readInt();
+      int depth = in.readInt();
+      List<Integer> channels = new ArrayList<>();
+      for (int i = bounded(in.readInt(), bytes.length); i > 0; i--) {
+        channels.add(in.readInt());
+      }
+      CnnSpec spec = new CnnSpec(height, width, depth, channels, in.readInt(), in.readInt(), in.readInt(),
+          in.readInt(), in.readDouble(), in.readDouble(), in.readDouble());
+      byte[] json = new byte[bounded(in.readInt(), bytes.length)];
+      in.readFully(json);
+      float[] params = new float[bounded(in.readInt(), bytes.length)];
+      for (int i = 0; i < params.length; i++) {
+        params[i] = in.readFloat();
+      }
+      return new CnnModel(spec, new String(json, StandardCharsets.UTF_8), params, in.readInt());
+    } catch (IOException | IllegalArgumentException e) {
       throw new IllegalArgumentException("not the bytes of a CNN model: " + e, e);
     }
+  }
+
+  /** A length read from the bytes, refused if it cannot fit in them (no huge allocation from a corrupt header). */
+  private static int bounded(int n, int available) throws IOException {
+    if (n < 0 || n > available) {
+      throw new IOException("length " + n + " out of range");
+    }
+    return n;
   }
 
   /**

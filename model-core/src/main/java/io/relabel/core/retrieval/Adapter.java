@@ -1,5 +1,6 @@
 package io.relabel.core.retrieval;
 
+import io.relabel.core.model.ModelZips;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -109,7 +110,9 @@ public final class Adapter {
     }
     ComputationGraph g;
     try {
-      g = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(dl4jZip), false);
+      g = ModelZips.restoreGraph(dl4jZip, "adapter (" + dl4jZip.length + " bytes)");
+    } catch (ModelZips.UnsafeModelException e) {
+      throw e;
     } catch (Exception e) {
       throw new IllegalArgumentException("not a DL4J ComputationGraph model (" + dl4jZip.length + " bytes)", e);
     }

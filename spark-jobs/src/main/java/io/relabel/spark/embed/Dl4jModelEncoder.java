@@ -3,6 +3,7 @@ package io.relabel.spark.embed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.relabel.core.config.RelabelParams;
+import io.relabel.core.model.ModelZips;
 import io.relabel.spark.cli.RelabelException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -199,9 +200,11 @@ public final class Dl4jModelEncoder implements Encoder, ModelIdentity {
       boolean graph = isGraph(bytes, path);
       try {
         if (graph) {
-          return new GraphNet(ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(bytes), false));
+          return new GraphNet(ModelZips.restoreGraph(bytes, path));
         }
-        return new ListNet(ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false));
+        return new ListNet(ModelZips.restoreNetwork(bytes, path));
+      } catch (IllegalArgumentException e) {
+        throw new RelabelException(e.getMessage(), e);
       } catch (IOException | RuntimeException e) {
         throw new RelabelException("model " + path + " cannot be restored as a DL4J "
             + (graph ? "ComputationGraph" : "MultiLayerNetwork") + ": " + e.getMessage(), e);

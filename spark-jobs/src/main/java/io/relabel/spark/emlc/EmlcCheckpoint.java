@@ -7,6 +7,7 @@ import io.relabel.core.emlc.Dl4jNetworks;
 import io.relabel.core.emlc.EmlcTrainer;
 import io.relabel.core.emlc.MetaTrainer;
 import io.relabel.core.emlc.Params;
+import io.relabel.core.model.ModelZips;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
@@ -277,13 +278,13 @@ public final class EmlcCheckpoint implements EmlcTrainer.Listener {
 
   private ComputationGraph readGraph(Path file) throws IOException {
     try (InputStream in = fs.open(file)) {
-      return ModelSerializer.restoreComputationGraph(in, false);
+      return ModelZips.restoreGraph(in.readAllBytes(), file.toString());
     }
   }
 
   private MultiLayerNetwork readNetwork(Path file) throws IOException {
     try (InputStream in = fs.open(file)) {
-      return ModelSerializer.restoreMultiLayerNetwork(in, false);
+      return ModelZips.restoreNetwork(in.readAllBytes(), file.toString());
     }
   }
 

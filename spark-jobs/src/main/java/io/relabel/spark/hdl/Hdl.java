@@ -13,6 +13,7 @@ import io.relabel.core.knn.BlockedKnn;
 import io.relabel.core.util.RowSeeds;
 import io.relabel.spark.train.Features;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -427,6 +428,12 @@ public final class Hdl {
     return unit(f);
   }
 
+  /**
+   * The row's direction for the top-level tree. A zero embedding (an all-zero input row that PCA, which does not
+   * centre, or the vectors encoder passes through) has none, and MLlib's cosine measure fails the whole job on it
+   * with an assertion; it goes to the fixed diagonal direction instead, so all such rows share a top-level leaf and
+   * the run goes on. The local steps keep it at zero: similar to nothing, it is labeled by the votes of its group.
+   */
   private static Vector unitVector(scala.collection.Seq<Float> x) {
     double[] d = new double[x.length()];
     double s = 0;
@@ -439,6 +446,8 @@ public final class Hdl {
       for (int i = 0; i < d.length; i++) {
         d[i] *= inv;
       }
+    } else {
+      Arrays.fill(d, 1.0 / Math.sqrt(d.length));
     }
     return Vectors.dense(d);
   }

@@ -1,10 +1,12 @@
 package io.relabel.spark.io;
 
 import io.relabel.core.config.RelabelParams;
+import java.text.Normalizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -279,7 +281,7 @@ public final class InputValidator {
       long withFeatures = s.rows - s.nullFeatures.count;
       if (off.count > 0) {
         problems.add("column '" + c.featuresCol() + "' has inconsistent lengths: " + rows(off.count)
-            + " differ from the expected length " + featureDim + " (the length of " + expected.getValue().count
+            + (off.count == 1 ? " differs" : " differ") + " from the expected length " + featureDim + " (the length of " + expected.getValue().count
             + " of " + rows(withFeatures) + ")" + first(off, " with length " + off.detail));
       } else if (featureDim == 0) {
         problems.add("column '" + c.featuresCol() + "' has length 0 in every row; at least one feature is needed");
@@ -302,6 +304,15 @@ public final class InputValidator {
       problems.add("column '" + c.labelCol() + "' is null in " + rows(s.trustedNullLabel.count)
           + " that column '" + c.trustedCol() + "' marks as trusted" + first(s.trustedNullLabel, ""));
     }
+    if (s.blankLabel.count > 0) {
+      problems.add("column '" + c.labelCol() + "' has an empty or blank label in " + rows(s.blankLabel.count)
+          + first(s.blankLabel, " with value " + s.blankLabel.detail)
+          + "; write null for an unlabeled row");
+    }
+    String lookalikes = lookalikeLabels(s.classCounts.keySet());
+    if (lookalikes != null) {
+      problems.add("column '" + c.labelCol() + "' has " + lookalikes);
+    }
     if (s.labeled == 0) {
       problems.add("column '" + c.labelCol() + "' is null in all " + rows(s.rows)
           + "; at least one labeled row is needed");
@@ -312,6 +323,42 @@ public final class InputValidator {
           + c.labelCol() + "' is the label column");
     }
     return featureDim;
+  }
+
+  /**
+   * Two distinct labels that become one after Unicode NFC normalisation and stripping surrounding whitespace
+   * ('café' typed on two systems, 'cat ' next to 'cat'): almost always one class spelled twice, which the run would
+   * treat as two classes that cannot be told apart. Labels are otherwise taken byte for byte (emoji, right-to-left
+   * text, joiners and marks round-trip unchanged). Null when there is no such pair; else the first pair in sorted
+   * order, so the message is the same whatever the partitioning.
+   */
+  static String lookalikeLabels(Set<String> labels) {
+    Map<String, String> byKey = new HashMap<>();
+    List<String> sorted = new ArrayList<>(labels);
+    Collections.sort(sorted);
+    for (String label : sorted) {
+      String key = Normalizer.normalize(label.strip(), Normalizer.Form.NFC);
+      String before = byKey.putIfAbsent(key, label);
+      if (before != null) {
+        return "labels " + formatValue(escapeInvisible(before)) + " and " + formatValue(escapeInvisible(label))
+            + ", which are the same after Unicode NFC normalisation and trimming; write each class one way";
+      }
+    }
+    return null;
+  }
+
+  /** A label in a message, with everything but printable ASCII as Java escapes, so look-alikes look different. */
+  static String escapeInvisible(String text) {
+    StringBuilder sb = new StringBuilder(text.length());
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch >= 0x20 && ch < 0x7f) {
+        sb.append(ch);
+      } else {
+        sb.append(String.format("\\u%04x", (int) ch));
+      }
+    }
+    return sb.toString();
   }
 
   private static String duplicateIds(Dataset<Row> table, String idCol, ValueKind idKind) {
@@ -447,6 +494,9 @@ public final class InputValidator {
         if (label != null) {
           s.labeled++;
           String k = label.toString();
+          if (labelKind == ValueKind.STRING && k.isBlank()) {
+            s.blankLabel.offer(id, formatValue(escapeControls(k)));
+          }
           if (declared != null && !declared.contains(k)) {
             s.outsideClasses.offer(id, formatValue(label));
           } else {

@@ -39,6 +39,8 @@ final class ValidationSummary implements Serializable {
   Offender blankText = new Offender();
   Offender outsideClasses = new Offender();
   Offender trustedNullLabel = new Offender();
+  /** String labels that are empty or only whitespace; detail is the value, quoted and escaped. */
+  Offender blankLabel = new Offender();
 
   HashMap<String, Long> classCounts = new HashMap<>();
   boolean tooManyClasses;
@@ -111,6 +113,7 @@ final class ValidationSummary implements Serializable {
     blankText.merge(o.blankText);
     outsideClasses.merge(o.outsideClasses);
     trustedNullLabel.merge(o.trustedNullLabel);
+    blankLabel.merge(o.blankLabel);
     for (Map.Entry<String, Long> e : o.classCounts.entrySet()) {
       Long n = classCounts.get(e.getKey());
       if (n != null) {

@@ -306,6 +306,9 @@ class RelabelJobTest {
         "evaluate", "write"),
         m.stages().stream().map(RunManifest.StageRecord::name).toList());
     assertEquals(4, ((Number) m.getMetric("emlc.epochs")).intValue());
+    // the trusted rows (ids 1 mod 50) are all of the odd classes: the run warns, records it and goes on
+    assertEquals("0, 2", m.getMetric("emlc.trustedClassesMissing"));
+    assertEquals(2L, m.getMetric("emlc.trustedClassesMissingCount"));
     double given = ((Number) m.getMetric("eval.train.givenAccuracy")).doubleValue();
     double soft = ((Number) m.getMetric("eval.emlc.softLabelAccuracy")).doubleValue();
     assertTrue(soft > given + 0.15, "soft-label accuracy " + soft + " vs given " + given);
