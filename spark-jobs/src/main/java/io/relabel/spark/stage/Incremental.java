@@ -15,7 +15,6 @@ import io.relabel.spark.embed.Encoder;
 import io.relabel.spark.embed.EncoderFactory;
 import io.relabel.spark.embed.VectorEncoder;
 import io.relabel.spark.io.InputContract;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -436,8 +435,11 @@ public final class Incremental {
   /** A stored classifier, read with DL4J's own format (a zip of JSON and binary arrays; no Java serialization). */
   static MlpModel readModel(SparkSession spark, Previous prev, String file, int nIn, int nClasses) {
     byte[] bytes = readBytes(spark, new Path(prev.path(), file));
+    if (bytes == null) {
+      throw new RelabelException("the state of " + prev.path() + " lacks " + file);
+    }
     try {
-      MultiLayerNetwork net = ModelSerializer.restoreMultiLayerNetwork(new ByteArrayInputStream(bytes), false);
+      MultiLayerNetwork net = io.relabel.core.model.ModelZips.restoreNetwork(bytes, prev.path() + "/" + file);
       return MlpModel.of(net, nIn, nClasses);
     } catch (IOException | RuntimeException e) {
       throw new RelabelException("the state of " + prev.path() + ": " + file + " is not a DL4J model: " + e, e);
