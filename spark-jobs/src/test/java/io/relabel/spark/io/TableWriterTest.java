@@ -135,24 +135,62 @@ class TableWriterTest {
     assertEquals(List.of("out"), names(dir));
   }
 
+  /** {@code local} under the scheme of {@link FaultyFileSystem}. */
+  private static String faulty(String local) {
+    spark().sparkContext().hadoopConfiguration().set("fs." + FaultyFileSystem.SCHEME + ".impl",
+        FaultyFileSystem.class.getName());
+    return FaultyFileSystem.SCHEME + "://" + local;
+  }
+
   @Test
   void aFailedFinalRenameRestoresTheOldOutput() throws Exception {
-    spark().sparkContext().hadoopConfiguration().set("fs." + FailingRenameFileSystem.SCHEME + ".impl",
-        FailingRenameFileSystem.class.getName());
     String local = dir.resolve("out").toString();
-    String out = FailingRenameFileSystem.SCHEME + "://" + local;
+    String out = faulty(local);
     TableWriter.writeAtomically(rows(10), out, false, Map.of("_manifest.json", "old"));
     Map<String, String> before = snapshot(dir.resolve("out"));
-    FailingRenameFileSystem.refuseRenameOnto = local;
+    FaultyFileSystem.refuseRenameOnto = local;
     try {
       RelabelException e = assertThrows(RelabelException.class,
           () -> TableWriter.writeAtomically(rows(20), out, true, Map.of("_manifest.json", "new")));
       assertTrue(e.getMessage().startsWith("output " + out + ": could not rename "), e.getMessage());
     } finally {
-      FailingRenameFileSystem.refuseRenameOnto = null;
+      FaultyFileSystem.refuseRenameOnto = null;
     }
     assertEquals(before, snapshot(dir.resolve("out")));
     assertEquals(List.of("out"), names(dir));
+  }
+
+  @Test
+  void aFullDiskIsOneClearErrorAndLeavesNothing() throws Exception {
+    // the double of a full disk; ClusterFaultIT fills a real tiny tmpfs from an executor where it may mount one
+    String out = faulty(dir.resolve("out").toString());
+    FaultyFileSystem.fullUnder = dir.toString();
+    try {
+      RelabelException e = assertThrows(RelabelException.class,
+          () -> TableWriter.writeAtomically(rows(100), out, false, Map.of("_manifest.json", "{}")));
+      assertEquals("output " + out + " was not written: No space left on device", e.getMessage());
+    } finally {
+      FaultyFileSystem.fullUnder = null;
+    }
+    assertEquals(List.of(), names(dir));
+  }
+
+  @Test
+  void staleStagingDirectoriesOfTheTargetAreRemovedBeforeWriting() throws Exception {
+    String uuid = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
+    Path stale = Files.createDirectories(dir.resolve(".out.staging-" + uuid + "/_temporary/0"));
+    Files.writeString(stale.resolve("part-00000.parquet"), "half written");
+    Files.createDirectories(dir.resolve(".out.staging-" + uuid.replace('0', '1')));
+    // kept: another target's staging, names that are not exactly a staging name, an old output moved aside
+    Files.createDirectories(dir.resolve(".out2.staging-" + uuid));
+    Files.createDirectories(dir.resolve(".out.staging-" + uuid + "x"));
+    Files.createDirectories(dir.resolve("out.staging-" + uuid));
+    Files.createDirectories(dir.resolve(".out.old-" + uuid));
+    String out = dir.resolve("out").toString();
+    TableWriter.writeAtomically(rows(10), out, false, Map.of());
+    assertEquals(List.of(".out.old-" + uuid, ".out.staging-" + uuid + "x", ".out2.staging-" + uuid, "out",
+        "out.staging-" + uuid), names(dir));
+    assertEquals(10, spark().read().parquet(out).count());
   }
 
   @Test
