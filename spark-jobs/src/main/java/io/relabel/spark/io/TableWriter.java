@@ -5,8 +5,10 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongFunction;
 import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
@@ -87,12 +89,34 @@ public final class TableWriter {
           sidecars.isEmpty() ? "" : " with " + String.join(", ", sidecars.keySet()));
       return rows;
     } catch (Throwable e) { // Spark's job failures are checked SparkExceptions that Scala does not declare
+      awaitRunningTasks(spark);
       deleteQuietly(t.fs, staging);
       IOException io = e instanceof RelabelException ? null : ioCause(e);
       if (io != null) {
         throw new RelabelException("output " + path + " was not written: " + io.getMessage(), e);
       }
       throw e;
+    }
+  }
+
+  /**
+   * A job fails as soon as one task does; its other tasks are cancelled but run on until they notice, and may still
+   * create files (and so the staging directory again) meanwhile. Waits up to 30 s for every running task to end.
+   */
+  private static void awaitRunningTasks(SparkSession spark) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (Arrays.stream(spark.sparkContext().statusTracker().getExecutorInfos())
+        .anyMatch(e -> e.numRunningTasks() > 0)) {
+      if (System.nanoTime() > deadline) {
+        LOG.warn("tasks of the failed write still run after 30 s; they may leave files in its staging directory");
+        return;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
     }
   }
 

@@ -1,5 +1,7 @@
 package io.relabel.spark.io;
 
+import static io.relabel.spark.FileTrees.names;
+import static io.relabel.spark.FileTrees.snapshot;
 import static io.relabel.spark.io.Tables.f;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,19 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import static io.relabel.spark.FileTrees.names;
+import static io.relabel.spark.FileTrees.snapshot;
+
 import io.relabel.spark.SparkTestSession;
 import io.relabel.spark.cli.RelabelException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -54,13 +53,6 @@ class TableWriterTest {
 
   private static Dataset<Row> rows(long n) {
     return spark().range(0, n, 1, 4).toDF("id").withColumn("x", functions.col("id").multiply(2));
-  }
-
-  /** Names directly in the directory, so a left-over staging or old directory shows up. */
-  private static List<String> names(Path d) throws IOException {
-    try (Stream<Path> s = Files.list(d)) {
-      return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
-    }
   }
 
   @Test
@@ -267,18 +259,6 @@ class TableWriterTest {
     } finally {
       Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
-  }
-
-  /** Relative path to SHA-256 of every file under {@code root}. */
-  private static Map<String, String> snapshot(Path root) throws Exception {
-    Map<String, String> m = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.filter(Files::isRegularFile).collect(Collectors.toList())) {
-        byte[] hash = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p));
-        m.put(root.relativize(p).toString(), HexFormat.of().formatHex(hash));
-      }
-    }
-    return m;
   }
 
   private static String rootMessage(Throwable e) {
