@@ -1,5 +1,6 @@
 package io.relabel.spark;
 
+import io.relabel.spark.cli.RelabelException;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
@@ -27,6 +28,17 @@ public final class SparkSessions {
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
     }
-    return SparkSession.builder().config(conf).getOrCreate();
+    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    // A standalone master that never answers (or refuses the handshake) gives up after three 20 s registration
+    // attempts and the context stops itself in another thread; without this check the first use fails with
+    // "Cannot call methods on a stopped SparkContext". Such a context never got a master's "app-..." id.
+    boolean unregistered = conf.get("spark.master").startsWith("spark://")
+        && !spark.sparkContext().applicationId().startsWith("app-");
+    if (unregistered || spark.sparkContext().isStopped()) {
+      throw new RelabelException("Spark master " + conf.get("spark.master") + " did not accept this application "
+          + "(a wrong or unreachable master URL, or a spark.authenticate secret that does not match the cluster's; "
+          + "the warnings above say which)");
+    }
+    return spark;
   }
 }

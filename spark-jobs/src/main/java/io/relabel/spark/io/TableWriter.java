@@ -5,10 +5,13 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongFunction;
+import java.util.regex.Pattern;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -31,10 +34,16 @@ import org.slf4j.LoggerFactory;
  * is moved aside first and restored if the rename fails. Any failure deletes the staging directory and leaves the
  * target as it was. (On object stores without atomic rename the commit is a copy, but the staging still keeps
  * half-written files out of the target.)
+ *
+ * <p>A driver that is killed (or loses its machine) during the write cannot delete its staging directory; the next
+ * write to the same target removes every {@code .NAME.staging-UUID} directory beside it before it starts. That
+ * assumes a single writer per target: two runs writing the same output at the same time would delete each other's
+ * staging directories (one of them then fails; neither leaves a partial target).
  */
 public final class TableWriter {
 
   private static final Logger LOG = LoggerFactory.getLogger(TableWriter.class);
+  private static final String UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
 
   private TableWriter() {}
 
@@ -74,6 +83,7 @@ public final class TableWriter {
     if (t.exists) {
       refuseOverwritingInput(table, t, path);
     }
+    removeStaleStaging(t, path);
     Path staging = new Path(t.target.getParent(), "." + t.target.getName() + ".staging-" + UUID.randomUUID());
     try {
       LOG.info("output {}: writing to staging directory {}", path, staging);
@@ -93,8 +103,87 @@ public final class TableWriter {
           sidecars.isEmpty() ? "" : " with " + String.join(", ", sidecars.keySet()));
       return rows;
     } catch (Throwable e) { // Spark's job failures are checked SparkExceptions that Scala does not declare
+      awaitRunningTasks(spark);
       deleteQuietly(t.fs, staging);
+      IOException io = e instanceof RelabelException ? null : ioCause(e);
+      if (io != null) {
+        throw new RelabelException("output " + path + " was not written: " + io.getMessage(), e);
+      }
       throw e;
+    }
+  }
+
+  /**
+   * A job fails as soon as one task does; its other tasks are cancelled but run on until they notice, and may still
+   * create files (and so the staging directory again) meanwhile. Waits up to 30 s for every running task to end.
+   */
+  private static void awaitRunningTasks(SparkSession spark) {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (Arrays.stream(spark.sparkContext().statusTracker().getExecutorInfos())
+        .anyMatch(e -> e.numRunningTasks() > 0)) {
+      if (System.nanoTime() > deadline) {
+        LOG.warn("tasks of the failed write still run after 30 s; they may leave files in its staging directory");
+        return;
+      }
+      try {
+        Thread.sleep(50);
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /**
+   * The innermost IOException under {@code e}, if any: what a full disk or a vanished directory looks like, whether
+   * it was thrown here or in an executor's task (then wrapped in SparkExceptions and, on a local file system, in
+   * Hadoop's FSError).
+   */
+  private static IOException ioCause(Throwable e) {
+    IOException found = null;
+    for (Throwable t = e; t != null && t.getCause() != t; t = t.getCause()) {
+      if (t instanceof IOException io && io.getMessage() != null) {
+        found = io;
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Deletes the staging directories of {@code t}'s target that earlier writes left behind (their driver was killed
+   * before it could clean up); only names this class makes for this very target. A {@code .NAME.old-UUID}
+   * directory is never deleted: a commit interrupted between its two renames left the previous output there.
+   */
+  private static void removeStaleStaging(Target t, String path) {
+    Path parent = t.target.getParent();
+    String name = Pattern.quote(t.target.getName());
+    Pattern staging = Pattern.compile("\\." + name + "\\.staging-" + UUID_PATTERN);
+    Pattern old = Pattern.compile("\\." + name + "\\.old-" + UUID_PATTERN);
+    FileStatus[] siblings;
+    try {
+      if (!t.fs.exists(parent)) {
+        return;
+      }
+      siblings = t.fs.listStatus(parent);
+    } catch (IOException e) {
+      throw new RelabelException("output " + path + " cannot be checked: " + e.getMessage(), e);
+    }
+    for (FileStatus s : siblings) {
+      String n = s.getPath().getName();
+      if (s.isDirectory() && staging.matcher(n).matches()) {
+        LOG.warn("output {}: removing {}, the staging directory of an earlier write that did not finish", path,
+            s.getPath());
+        try {
+          if (!t.fs.delete(s.getPath(), true)) {
+            LOG.warn("output {}: could not delete {}", path, s.getPath());
+          }
+        } catch (IOException e) {
+          LOG.warn("output {}: could not delete {}: {}", path, s.getPath(), e.toString());
+        }
+      } else if (old.matcher(n).matches()) {
+        LOG.warn("output {}: {} holds an earlier output that an interrupted commit moved aside; it is left as it is",
+            path, s.getPath());
+      }
     }
   }
 

@@ -1,5 +1,7 @@
 package io.relabel.spark.io;
 
+import static io.relabel.spark.FileTrees.names;
+import static io.relabel.spark.FileTrees.snapshot;
 import static io.relabel.spark.io.Tables.f;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,19 +9,16 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
+import static io.relabel.spark.FileTrees.names;
+import static io.relabel.spark.FileTrees.snapshot;
+
 import io.relabel.spark.SparkTestSession;
 import io.relabel.spark.cli.RelabelException;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
-import java.util.stream.Collectors;
-import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -54,13 +53,6 @@ class TableWriterTest {
 
   private static Dataset<Row> rows(long n) {
     return spark().range(0, n, 1, 4).toDF("id").withColumn("x", functions.col("id").multiply(2));
-  }
-
-  /** Names directly in the directory, so a left-over staging or old directory shows up. */
-  private static List<String> names(Path d) throws IOException {
-    try (Stream<Path> s = Files.list(d)) {
-      return s.map(p -> p.getFileName().toString()).sorted().collect(Collectors.toList());
-    }
   }
 
   @Test
@@ -135,24 +127,62 @@ class TableWriterTest {
     assertEquals(List.of("out"), names(dir));
   }
 
+  /** {@code local} under the scheme of {@link FaultyFileSystem}. */
+  private static String faulty(String local) {
+    spark().sparkContext().hadoopConfiguration().set("fs." + FaultyFileSystem.SCHEME + ".impl",
+        FaultyFileSystem.class.getName());
+    return FaultyFileSystem.SCHEME + "://" + local;
+  }
+
   @Test
   void aFailedFinalRenameRestoresTheOldOutput() throws Exception {
-    spark().sparkContext().hadoopConfiguration().set("fs." + FailingRenameFileSystem.SCHEME + ".impl",
-        FailingRenameFileSystem.class.getName());
     String local = dir.resolve("out").toString();
-    String out = FailingRenameFileSystem.SCHEME + "://" + local;
+    String out = faulty(local);
     TableWriter.writeAtomically(rows(10), out, false, Map.of("_manifest.json", "old"));
     Map<String, String> before = snapshot(dir.resolve("out"));
-    FailingRenameFileSystem.refuseRenameOnto = local;
+    FaultyFileSystem.refuseRenameOnto = local;
     try {
       RelabelException e = assertThrows(RelabelException.class,
           () -> TableWriter.writeAtomically(rows(20), out, true, Map.of("_manifest.json", "new")));
       assertTrue(e.getMessage().startsWith("output " + out + ": could not rename "), e.getMessage());
     } finally {
-      FailingRenameFileSystem.refuseRenameOnto = null;
+      FaultyFileSystem.refuseRenameOnto = null;
     }
     assertEquals(before, snapshot(dir.resolve("out")));
     assertEquals(List.of("out"), names(dir));
+  }
+
+  @Test
+  void aFullDiskIsOneClearErrorAndLeavesNothing() throws Exception {
+    // the double of a full disk; ClusterFaultIT fills a real tiny tmpfs from an executor where it may mount one
+    String out = faulty(dir.resolve("out").toString());
+    FaultyFileSystem.fullUnder = dir.toString();
+    try {
+      RelabelException e = assertThrows(RelabelException.class,
+          () -> TableWriter.writeAtomically(rows(100), out, false, Map.of("_manifest.json", "{}")));
+      assertEquals("output " + out + " was not written: No space left on device", e.getMessage());
+    } finally {
+      FaultyFileSystem.fullUnder = null;
+    }
+    assertEquals(List.of(), names(dir));
+  }
+
+  @Test
+  void staleStagingDirectoriesOfTheTargetAreRemovedBeforeWriting() throws Exception {
+    String uuid = "0f1e2d3c-4b5a-6978-8695-a4b3c2d1e0f9";
+    Path stale = Files.createDirectories(dir.resolve(".out.staging-" + uuid + "/_temporary/0"));
+    Files.writeString(stale.resolve("part-00000.parquet"), "half written");
+    Files.createDirectories(dir.resolve(".out.staging-" + uuid.replace('0', '1')));
+    // kept: another target's staging, names that are not exactly a staging name, an old output moved aside
+    Files.createDirectories(dir.resolve(".out2.staging-" + uuid));
+    Files.createDirectories(dir.resolve(".out.staging-" + uuid + "x"));
+    Files.createDirectories(dir.resolve("out.staging-" + uuid));
+    Files.createDirectories(dir.resolve(".out.old-" + uuid));
+    String out = dir.resolve("out").toString();
+    TableWriter.writeAtomically(rows(10), out, false, Map.of());
+    assertEquals(List.of(".out.old-" + uuid, ".out.staging-" + uuid + "x", ".out2.staging-" + uuid, "out",
+        "out.staging-" + uuid), names(dir));
+    assertEquals(10, spark().read().parquet(out).count());
   }
 
   @Test
@@ -229,18 +259,6 @@ class TableWriterTest {
     } finally {
       Files.setPosixFilePermissions(ro, PosixFilePermissions.fromString("rwxr-xr-x"));
     }
-  }
-
-  /** Relative path to SHA-256 of every file under {@code root}. */
-  private static Map<String, String> snapshot(Path root) throws Exception {
-    Map<String, String> m = new TreeMap<>();
-    try (Stream<Path> s = Files.walk(root)) {
-      for (Path p : s.filter(Files::isRegularFile).collect(Collectors.toList())) {
-        byte[] hash = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p));
-        m.put(root.relativize(p).toString(), HexFormat.of().formatHex(hash));
-      }
-    }
-    return m;
   }
 
   private static String rootMessage(Throwable e) {
