@@ -28,17 +28,30 @@ public final class SparkSessions {
       conf.setIfMissing("spark.driver.host", "127.0.0.1");
       conf.setIfMissing("spark.driver.bindAddress", "127.0.0.1");
     }
-    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    boolean standalone = conf.get("spark.master").startsWith("spark://");
+    SparkSession spark;
+    try {
+      spark = SparkSession.builder().config(conf).getOrCreate();
+    } catch (IllegalStateException e) {
+      // the same give-up, when it lands while the context is still being built
+      if (standalone && String.valueOf(e.getMessage()).contains("stopped SparkContext")) {
+        throw notAccepted(conf, e);
+      }
+      throw e;
+    }
     // A standalone master that never answers (or refuses the handshake) gives up after three 20 s registration
     // attempts and the context stops itself in another thread; without this check the first use fails with
     // "Cannot call methods on a stopped SparkContext". Such a context never got a master's "app-..." id.
-    boolean unregistered = conf.get("spark.master").startsWith("spark://")
-        && !spark.sparkContext().applicationId().startsWith("app-");
+    boolean unregistered = standalone && !spark.sparkContext().applicationId().startsWith("app-");
     if (unregistered || spark.sparkContext().isStopped()) {
-      throw new RelabelException("Spark master " + conf.get("spark.master") + " did not accept this application "
-          + "(a wrong or unreachable master URL, or a spark.authenticate secret that does not match the cluster's; "
-          + "the warnings above say which)");
+      throw notAccepted(conf, null);
     }
     return spark;
+  }
+
+  private static RelabelException notAccepted(SparkConf conf, Throwable cause) {
+    return new RelabelException("Spark master " + conf.get("spark.master") + " did not accept this application "
+        + "(a wrong or unreachable master URL, or a spark.authenticate secret that does not match the cluster's; "
+        + "the warnings above say which)", cause);
   }
 }
