@@ -173,13 +173,7 @@ public final class TableWriter {
       if (s.isDirectory() && staging.matcher(n).matches()) {
         LOG.warn("output {}: removing {}, the staging directory of an earlier write that did not finish", path,
             s.getPath());
-        try {
-          if (!t.fs.delete(s.getPath(), true)) {
-            LOG.warn("output {}: could not delete {}", path, s.getPath());
-          }
-        } catch (IOException e) {
-          LOG.warn("output {}: could not delete {}: {}", path, s.getPath(), e.toString());
-        }
+        deleteQuietly(t.fs, s.getPath());
       } else if (old.matcher(n).matches()) {
         LOG.warn("output {}: {} holds an earlier output that an interrupted commit moved aside; it is left as it is",
             path, s.getPath());

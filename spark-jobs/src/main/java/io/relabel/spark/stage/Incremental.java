@@ -432,9 +432,11 @@ public final class Incremental {
     return out.toByteArray();
   }
 
-  /** A stored classifier, read with DL4J's own format (a zip of JSON and binary arrays; no Java serialization). */
-  static MlpModel readModel(SparkSession spark, Previous prev, String file, int nIn, int nClasses) {
-    byte[] bytes = readBytes(spark, new Path(prev.path(), file));
+  /**
+   * A stored classifier ({@code bytes}, as {@link #readBytes} read {@code file}), read with DL4J's own format (a zip
+   * of JSON and binary arrays; no Java serialization).
+   */
+  static MlpModel readModel(Previous prev, String file, byte[] bytes, int nIn, int nClasses) {
     if (bytes == null) {
       throw new RelabelException("the state of " + prev.path() + " lacks " + file);
     }

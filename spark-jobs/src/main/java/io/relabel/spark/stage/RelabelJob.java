@@ -348,17 +348,23 @@ public final class RelabelJob {
           + contract.labelCol() + ")");
     }
     String idCol = contract.idCol();
-    Incremental.Saved saved = new Incremental.Saved(embedded.encoder(), embedded.dim(), embedded.modelHash(),
-        Incremental.encoderBytes(embedded.fitted()), classes, Incremental.readColumns(table.schema(), contract));
+    // what the next dated run starts from (an undated run keeps no state)
+    Incremental.Saved saved = runDate == null ? null : new Incremental.Saved(embedded.encoder(), embedded.dim(),
+        embedded.modelHash(), Incremental.encoderBytes(embedded.fitted()), classes,
+        Incremental.readColumns(table.schema(), contract));
     if (extend) {
       saved.inherit(prev.info().stageSeconds(), java.util.Set.of("embed"));
     }
     if (incremental == Incremental.Mode.REUSE && prev != null) {
       // Reuse: only new and changed rows are scored, by the stored models; every other row keeps its last decision.
       stages.replan(4);
-      Dataset<Row> output = reuseDecisions(stages, canonical, embeddedRows, in, prev, classNames, dim, manifest);
-      saved.models(Incremental.readBytes(spark, new org.apache.hadoop.fs.Path(prev.path(), Incremental.BASELINE_FILE)),
-          Incremental.readBytes(spark, new org.apache.hadoop.fs.Path(prev.path(), Incremental.FINAL_FILE)));
+      byte[] baseBytes = Incremental.readBytes(spark,
+          new org.apache.hadoop.fs.Path(prev.path(), Incremental.BASELINE_FILE));
+      byte[] finalBytes = Incremental.readBytes(spark,
+          new org.apache.hadoop.fs.Path(prev.path(), Incremental.FINAL_FILE));
+      Dataset<Row> output = reuseDecisions(stages, canonical, embeddedRows, in, prev, classNames, dim, manifest,
+          baseBytes, finalBytes);
+      saved.models(baseBytes, finalBytes); // carried forward, for the run after this one
       // no report: its figures need every row's opinions, and a reuse run scores only the rows that changed
       commit(stages, output, target, replace, manifest, in.rows(), saved, embeddedRows, canonical, idCol, runDate,
           null);
@@ -572,7 +578,7 @@ public final class RelabelJob {
     }
     Dataset<Row> output = canonical.join(scored.select(fromScored.stream().map(c -> col(c)).toArray(Column[]::new)),
         KEY).select(out.toArray(new Column[0]));
-    if (!withEmlc) {
+    if (saved != null && !withEmlc) {
       saved.models(Incremental.modelBytes(baselineModel[0]), Incremental.modelBytes(finalModel));
     }
     commit(stages, output, target, replace, manifest, in.rows(), saved, scored, canonical, idCol, runDate,
@@ -648,13 +654,14 @@ public final class RelabelJob {
    * decision and audit columns of the last committed run. No model is trained.
    */
   private Dataset<Row> reuseDecisions(Stages stages, Dataset<Row> canonical, Dataset<Row> embedded,
-      ValidatedInput in, Incremental.Previous prev, String[] classNames, int dim, RunManifest manifest) {
+      ValidatedInput in, Incremental.Previous prev, String[] classNames, int dim, RunManifest manifest,
+      byte[] baseBytes, byte[] finalBytes) {
     String runId = manifest.runId();
     InputContract contract = in.contract();
     String id = contract.idCol();
     int nClasses = classNames.length;
-    MlpModel base = Incremental.readModel(spark, prev, Incremental.BASELINE_FILE, dim, nClasses);
-    MlpModel fin = Incremental.readModel(spark, prev, Incremental.FINAL_FILE, dim, nClasses);
+    MlpModel base = Incremental.readModel(prev, Incremental.BASELINE_FILE, baseBytes, dim, nClasses);
+    MlpModel fin = Incremental.readModel(prev, Incremental.FINAL_FILE, finalBytes, dim, nClasses);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Dataset<Row> last = spark.read().parquet(prev.path());
     List<String> inputCols = List.of(in.table().columns());
